@@ -1,0 +1,84 @@
+// One sandboxed LuaJIT state per worker thread (never shared, no global lock).
+// It evaluates `${ }` templates and conditions, and runs Lua step scripts
+// (SPEC section 5) under a deadline and a memory limit. Everything that goes
+// wrong inside comes back as a value (StepOutcome), never as an exception.
+#pragma once
+
+#include "common/json.hpp"
+#include "common/outcome.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace weft::lua {
+
+using Deadline = std::chrono::steady_clock::time_point;
+
+struct VmOptions {
+  /// Root for `require`: module `a.b` is `<modules_root>/a/b.lua`. Empty disables require.
+  std::filesystem::path modules_root;
+  /// Default memory a single evaluation or step may add to the state.
+  std::size_t memory_limit_bytes = 64u << 20;
+};
+
+/// What `${ }` expressions see: `event`, `input`, `steps`, `execution`. Null pointers read as nil.
+struct Scope {
+  const Json* event = nullptr;
+  const Json* input = nullptr;
+  const Json* steps = nullptr;      // { <step id> = { output = ..., status = ... } }
+  const Json* execution = nullptr;  // { id, trace_id, workflow, version }
+};
+
+/// Everything a Lua step receives as `ctx` (SPEC section 5), plus its limits.
+struct StepCall {
+  std::string_view script_source;  // the step script: returns function(ctx, input)
+  std::string_view chunk_name;     // shown in errors, e.g. "order-fulfilment/steps/reserve.lua"
+  const Json* input = nullptr;     // the step's input (the function's 2nd argument)
+
+  std::string execution_id;
+  std::string workflow;
+  std::string version;
+  std::string step;
+  int attempt = 1;
+  std::string trace_id;
+  std::string idempotency_key;
+  const Json* event = nullptr;            // ctx.event
+  const Json* execution_input = nullptr;  // ctx.input
+  const Json* steps = nullptr;            // ctx.steps
+
+  Deadline deadline = Deadline::max();
+  std::size_t memory_limit_bytes = 0;       // 0: the VM default
+  const std::atomic<bool>* cancelled = nullptr;  // checked with the deadline; may be null
+};
+
+class Vm {
+ public:
+  explicit Vm(VmOptions options = {});
+  ~Vm();
+  Vm(const Vm&) = delete;
+  Vm& operator=(const Vm&) = delete;
+
+  /// Runs `chunk` (a template's `return <value>` or `return (<expr>)`) with the scope
+  /// as its environment. Compiled chunks are cached by text. Errors: code "expression".
+  StepOutcome evaluate(std::string_view chunk, const Scope& scope,
+                       Deadline deadline = Deadline::max());
+
+  /// Runs one attempt of a Lua step. The compiled script is cached by its source.
+  /// Failure codes: "error" (retryable Lua error), the weft.fail code (not retryable),
+  /// a table error's code, "timeout", "memory_limit", "cancelled", "invalid_script".
+  StepOutcome run_step(const StepCall& call);
+
+  /// Bytes currently used by the Lua state (for metrics and tests).
+  std::size_t memory_in_use() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace weft::lua
