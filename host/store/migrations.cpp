@@ -1,0 +1,150 @@
+// Forward-only schema migrations, applied at start under an advisory lock so
+// that hosts starting together apply each one exactly once.
+#include "store/sql_errors.hpp"
+#include "store/store.hpp"
+
+#include <pqxx/pqxx>
+
+#include <string_view>
+
+namespace weft::store {
+namespace {
+
+struct Migration {
+  int version;
+  std::string_view description;
+  std::string_view sql;
+};
+
+// Never edit a migration that has shipped: add a new one.
+constexpr Migration kMigrations[] = {
+    {1, "initial schema", R"sql(
+CREATE TABLE weft.definitions (
+  workflow      text NOT NULL,
+  content_hash  text NOT NULL,
+  version       text NOT NULL,
+  source_path   text NOT NULL,
+  yaml          text NOT NULL,
+  scripts       jsonb NOT NULL,
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (workflow, content_hash)
+);
+
+CREATE TABLE weft.events (
+  seq          bigint GENERATED ALWAYS AS IDENTITY,
+  source       text NOT NULL,
+  id           text NOT NULL,
+  type         text NOT NULL,
+  trace_id     text NOT NULL,
+  document     jsonb NOT NULL,
+  received_at  timestamptz NOT NULL DEFAULT now(),
+  routed_at    timestamptz,
+  PRIMARY KEY (source, id)
+);
+CREATE INDEX events_unrouted ON weft.events (seq) WHERE routed_at IS NULL;
+CREATE INDEX events_trace ON weft.events (trace_id);
+
+CREATE TABLE weft.hosts (
+  id            uuid PRIMARY KEY,
+  hostname      text NOT NULL,
+  pid           int NOT NULL,
+  lease_ms      int NOT NULL,
+  started_at    timestamptz NOT NULL DEFAULT now(),
+  heartbeat_at  timestamptz NOT NULL DEFAULT now(),
+  dead_at       timestamptz
+);
+
+-- owner/fence: the host holding the execution and its fencing token, bumped on
+-- every claim and release; available_at: when an unowned execution may be claimed.
+CREATE TABLE weft.executions (
+  id            uuid PRIMARY KEY,
+  workflow      text NOT NULL,
+  content_hash  text NOT NULL,
+  version       text NOT NULL,
+  status        text NOT NULL,
+  key           text,
+  trace_id      text NOT NULL,
+  event_source  text,
+  event_id      text,
+  input         jsonb NOT NULL,
+  output        jsonb,
+  error         jsonb,
+  owner         uuid,
+  fence         bigint NOT NULL DEFAULT 0,
+  claims        int NOT NULL DEFAULT 0,
+  available_at  timestamptz NOT NULL DEFAULT now(),
+  timeout_ms    bigint,
+  deadline_at   timestamptz,
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  started_at    timestamptz,
+  finished_at   timestamptz,
+  updated_at    timestamptz NOT NULL DEFAULT now(),
+  FOREIGN KEY (workflow, content_hash) REFERENCES weft.definitions
+) WITH (fillfactor = 80);
+CREATE UNIQUE INDEX executions_key ON weft.executions (workflow, key) WHERE key IS NOT NULL;
+CREATE UNIQUE INDEX executions_event ON weft.executions (workflow, event_source, event_id)
+  WHERE event_id IS NOT NULL;
+CREATE INDEX executions_claimable ON weft.executions (available_at)
+  WHERE owner IS NULL AND finished_at IS NULL;
+CREATE INDEX executions_owner ON weft.executions (owner) WHERE owner IS NOT NULL;
+CREATE INDEX executions_trace ON weft.executions (trace_id);
+CREATE INDEX executions_recent ON weft.executions (created_at DESC);
+CREATE INDEX executions_workflow ON weft.executions (workflow, created_at DESC);
+
+CREATE TABLE weft.steps (
+  execution_id     uuid NOT NULL REFERENCES weft.executions ON DELETE CASCADE,
+  step_id          text NOT NULL,
+  status           text NOT NULL,
+  attempts         int NOT NULL DEFAULT 0,
+  input            jsonb,
+  output           jsonb,
+  error            jsonb,
+  next_attempt_at  timestamptz,
+  started_at       timestamptz,
+  finished_at      timestamptz,
+  seq              bigint GENERATED ALWAYS AS IDENTITY,
+  PRIMARY KEY (execution_id, step_id)
+) WITH (fillfactor = 80);
+
+CREATE TABLE weft.attempts (
+  execution_id  uuid NOT NULL REFERENCES weft.executions ON DELETE CASCADE,
+  step_id       text NOT NULL,
+  attempt       int NOT NULL,
+  status        text NOT NULL,
+  error         jsonb,
+  started_at    timestamptz NOT NULL,
+  finished_at   timestamptz NOT NULL,
+  host_id       uuid,
+  PRIMARY KEY (execution_id, step_id, attempt)
+);
+)sql"},
+};
+
+}  // namespace
+
+void migrate(const std::string& url) {
+  try {
+    pqxx::connection connection(url);
+    pqxx::work txn(connection);
+    // Serializes concurrent migrators; released at commit.
+    txn.exec("SELECT pg_advisory_xact_lock(hashtext('weft.schema'))");
+    txn.exec("CREATE SCHEMA IF NOT EXISTS weft");
+    txn.exec(
+        "CREATE TABLE IF NOT EXISTS weft.schema_migrations ("
+        " version int PRIMARY KEY, description text NOT NULL,"
+        " applied_at timestamptz NOT NULL DEFAULT now())");
+    const int current =
+        txn.exec1("SELECT coalesce(max(version), 0) FROM weft.schema_migrations")[0].as<int>();
+    for (const auto& migration : kMigrations) {
+      if (migration.version <= current) continue;
+      txn.exec(std::string(migration.sql));
+      txn.exec_params("INSERT INTO weft.schema_migrations (version, description) VALUES ($1, $2)",
+                      migration.version, std::string(migration.description));
+    }
+    txn.commit();
+  } catch (const std::exception& error) {
+    throw StoreError("database migration failed: " + describe_sql_error(error));
+  }
+}
+
+}  // namespace weft::store

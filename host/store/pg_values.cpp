@@ -1,0 +1,61 @@
+#include "store/pg_values.hpp"
+
+#include "common/ids.hpp"
+
+namespace weft::store {
+
+std::string to_pg_array(const std::vector<std::string>& elements) {
+  std::string literal = "{";
+  for (std::size_t i = 0; i < elements.size(); ++i) {
+    if (i > 0) literal += ',';
+    literal += '"';
+    for (char c : elements[i]) {
+      if (c == '"' || c == '\\') literal += '\\';
+      literal += c;
+    }
+    literal += '"';
+  }
+  return literal + "}";
+}
+
+Json json_column(const pqxx::field& field) {
+  if (field.is_null()) return nullptr;
+  auto parsed = parse_json(std::string_view(field.c_str(), field.size()));
+  return parsed ? std::move(*parsed) : Json(nullptr);
+}
+
+std::optional<std::string> optional_text(const pqxx::field& field) {
+  if (field.is_null()) return std::nullopt;
+  return std::string(field.c_str(), field.size());
+}
+
+std::optional<EpochMillis> optional_millis(const pqxx::field& field) {
+  if (field.is_null()) return std::nullopt;
+  return field.as<EpochMillis>();
+}
+
+Json new_execution_json(const NewExecution& execution) {
+  JsonObject row{{"id", execution.id},
+                 {"workflow", execution.workflow},
+                 {"content_hash", execution.content_hash},
+                 {"version", execution.version},
+                 {"trace_id", execution.trace_id},
+                 {"input", execution.input}};
+  if (execution.key) row["key"] = *execution.key;
+  if (execution.event_source) row["event_source"] = *execution.event_source;
+  if (execution.event_id) row["event_id"] = *execution.event_id;
+  if (execution.timeout_ms) row["timeout_ms"] = *execution.timeout_ms;
+  return row;
+}
+
+void disable_reactivation(pqxx::connection_base& connection) {
+  // Deprecated in 6.4 but still the only switch for this behaviour.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  connection.inhibit_reactivation(true);
+#pragma GCC diagnostic pop
+}
+
+bool is_uuid_text(const std::string& text) { return is_uuid(text); }
+
+}  // namespace weft::store

@@ -1,0 +1,181 @@
+// Plain records exchanged with the store. No libpqxx types leave store/.
+// Times are milliseconds since the Unix epoch, as the database clock saw them.
+#pragma once
+
+#include "common/json.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace weft::store {
+
+using EpochMillis = std::int64_t;
+
+struct EventRecord {
+  std::string source;
+  std::string id;
+  std::string type;
+  std::string trace_id;
+  Json document;  // the CloudEvent as received, defaults filled in
+};
+
+struct DefinitionSnapshot {
+  std::string workflow;
+  std::string content_hash;
+  std::string version;
+  std::string source_path;
+  std::string yaml;
+  std::map<std::string, std::string> scripts;  // path as written -> content
+};
+
+struct NewExecution {
+  std::string id;  // a fresh UUID
+  std::string workflow;
+  std::string content_hash;
+  std::string version;
+  std::optional<std::string> key;
+  std::string trace_id;
+  std::optional<std::string> event_source;  // set when an event started it
+  std::optional<std::string> event_id;
+  Json input;
+  std::optional<std::int64_t> timeout_ms;  // whole-execution timeout, counted from the first claim
+};
+
+/// What inserting an execution did: a new one, or the one that already holds the key.
+struct StartResult {
+  std::string execution_id;
+  bool created = false;
+};
+
+/// Step statuses as stored (SPEC section 3).
+namespace step_status {
+inline constexpr const char* kRunning = "running";
+inline constexpr const char* kRetrying = "retrying";
+inline constexpr const char* kCompleted = "completed";
+inline constexpr const char* kFailed = "failed";
+inline constexpr const char* kSkipped = "skipped";
+}  // namespace step_status
+
+/// Execution statuses as stored (SPEC section 3).
+namespace execution_status {
+inline constexpr const char* kPending = "pending";
+inline constexpr const char* kRunning = "running";
+inline constexpr const char* kCompleted = "completed";
+inline constexpr const char* kFailed = "failed";
+inline constexpr const char* kCancelled = "cancelled";
+inline constexpr const char* kTimedOut = "timed_out";
+}  // namespace execution_status
+
+struct StepState {
+  std::string step_id;
+  std::string status;
+  int attempts = 0;
+  Json input;
+  Json output;
+  Json error;
+  std::optional<EpochMillis> next_attempt_at;
+  std::optional<EpochMillis> started_at;
+  std::optional<EpochMillis> finished_at;
+};
+
+/// An execution this host now owns, with what it needs to carry on.
+struct ClaimedExecution {
+  std::string id;
+  std::string workflow;
+  std::string content_hash;
+  std::string version;
+  std::optional<std::string> key;
+  std::string trace_id;
+  Json input;
+  Json event;  // the triggering CloudEvent, null when started by API/CLI
+  std::int64_t fence = 0;
+  std::optional<EpochMillis> deadline_at;
+  EpochMillis db_now = 0;  // the database clock at claim time
+  std::vector<StepState> steps;
+};
+
+/// The owner's proof of ownership; every write for the execution is conditional on it.
+struct Lease {
+  std::string execution_id;
+  std::string host_id;
+  std::int64_t fence = 0;
+};
+
+struct AttemptRecord {
+  std::string step_id;
+  int attempt = 1;
+  std::string status;  // completed | failed
+  Json error;          // null when completed
+  EpochMillis started_at = 0;
+  EpochMillis finished_at = 0;
+};
+
+/// One checkpoint: an attempt's end, the step's new state, and optionally the
+/// execution's end. Written in one statement, so it commits or not as a whole.
+struct Checkpoint {
+  std::optional<AttemptRecord> attempt;
+  StepState step;
+  std::optional<std::int64_t> retry_delay_ms;  // step.next_attempt_at = db now + delay
+  std::vector<StepState> starting;             // steps that start now (status running)
+  struct Finish {
+    std::string status;
+    Json output;
+    Json error;
+  };
+  std::optional<Finish> finish;
+};
+
+struct ExecutionSummary {
+  std::string id;
+  std::string workflow;
+  std::string version;
+  std::string status;
+  std::optional<std::string> key;
+  std::string trace_id;
+  EpochMillis created_at = 0;
+  std::optional<EpochMillis> finished_at;
+};
+
+struct AttemptView {
+  int attempt = 0;
+  std::string status;
+  Json error;
+  EpochMillis started_at = 0;
+  EpochMillis finished_at = 0;
+};
+
+struct StepView {
+  StepState state;
+  std::vector<AttemptView> attempts;
+};
+
+struct ExecutionDetail {
+  ExecutionSummary summary;
+  std::string content_hash;
+  Json input;
+  Json output;
+  Json error;
+  std::optional<EpochMillis> started_at;
+  std::vector<StepView> steps;  // in the order they started
+};
+
+struct ListFilter {
+  std::optional<std::string> workflow;
+  std::optional<std::string> status;
+  int limit = 50;
+};
+
+/// One line of a trace's timeline.
+struct TimelineEntry {
+  EpochMillis at = 0;
+  std::string kind;  // event.received, execution.created, step.attempt, execution.finished, ...
+  std::string execution_id;
+  std::string workflow;
+  std::string step_id;
+  Json detail;
+};
+
+}  // namespace weft::store

@@ -1,0 +1,264 @@
+// The SQL of every prepared statement, by name. Parameters are always bound.
+#pragma once
+
+#include <string_view>
+
+namespace weft::store::sql {
+
+struct Statement {
+  std::string_view name;
+  std::string_view text;
+};
+
+// Times cross as epoch milliseconds; jsonb crosses as text.
+inline constexpr Statement kInsertEvent{"insert_event", R"sql(
+WITH ins AS (
+  INSERT INTO weft.events (source, id, type, trace_id, document)
+  VALUES ($1, $2, $3, $4, $5::jsonb)
+  ON CONFLICT DO NOTHING RETURNING 1)
+SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM (SELECT pg_notify('weft_events', '') FROM ins) n)
+)sql"};
+
+inline constexpr Statement kSelectUnroutedEvents{"select_unrouted_events", R"sql(
+SELECT seq, source, id, type, trace_id, document::text
+  FROM weft.events WHERE routed_at IS NULL
+ ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED
+)sql"};
+
+inline constexpr Statement kMarkEventsRouted{"mark_events_routed", R"sql(
+UPDATE weft.events SET routed_at = now() WHERE seq = ANY($1::bigint[])
+)sql"};
+
+inline constexpr Statement kInsertExecutions{"insert_executions", R"sql(
+WITH ins AS (
+  INSERT INTO weft.executions (id, workflow, content_hash, version, status, key, trace_id,
+                               event_source, event_id, input, timeout_ms)
+  SELECT x.id, x.workflow, x.content_hash, x.version, 'pending', x.key, x.trace_id,
+         x.event_source, x.event_id, coalesce(x.input, 'null'::jsonb), x.timeout_ms
+    FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, workflow text, content_hash text, version text,
+         key text, trace_id text, event_source text, event_id text, input jsonb, timeout_ms bigint)
+  ON CONFLICT DO NOTHING RETURNING 1)
+SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM (SELECT pg_notify('weft_work', '') FROM ins LIMIT 1) n)
+)sql"};
+
+inline constexpr Statement kStartExecution{"start_execution", R"sql(
+WITH ins AS (
+  INSERT INTO weft.executions (id, workflow, content_hash, version, status, key, trace_id, input, timeout_ms)
+  VALUES ($1::uuid, $2, $3, $4, 'pending', $5, $6, $7::jsonb, $8)
+  ON CONFLICT DO NOTHING RETURNING id),
+notified AS (SELECT pg_notify('weft_work', '') FROM ins)
+SELECT id::text, true, (SELECT count(*) FROM notified) FROM ins
+UNION ALL
+SELECT id::text, false, 0 FROM weft.executions
+ WHERE workflow = $2 AND key = $5 AND NOT EXISTS (SELECT 1 FROM ins)
+)sql"};
+
+inline constexpr Statement kSaveDefinition{"save_definition", R"sql(
+INSERT INTO weft.definitions (workflow, content_hash, version, source_path, yaml, scripts)
+VALUES ($1, $2, $3, $4, $5, $6::jsonb) ON CONFLICT DO NOTHING
+)sql"};
+
+inline constexpr Statement kLoadDefinition{"load_definition", R"sql(
+SELECT version, source_path, yaml, scripts::text FROM weft.definitions
+ WHERE workflow = $1 AND content_hash = $2
+)sql"};
+
+// MATERIALIZED keeps the planner from re-running the LIMITed scan per row.
+inline constexpr Statement kClaimExecutions{"claim_executions", R"sql(
+WITH c AS MATERIALIZED (
+  SELECT id FROM weft.executions
+   WHERE owner IS NULL AND finished_at IS NULL AND available_at <= now()
+     AND EXISTS (SELECT 1 FROM weft.hosts WHERE id = $1::uuid AND dead_at IS NULL)
+   ORDER BY available_at, id LIMIT $2
+   FOR UPDATE SKIP LOCKED)
+UPDATE weft.executions e
+   SET owner = $1::uuid, fence = e.fence + 1, claims = e.claims + 1,
+       status = CASE WHEN e.status = 'pending' THEN 'running' ELSE e.status END,
+       started_at = coalesce(e.started_at, now()),
+       deadline_at = coalesce(e.deadline_at, now() + e.timeout_ms * interval '1 millisecond'),
+       updated_at = now()
+  FROM c WHERE e.id = c.id
+RETURNING e.id::text, e.workflow, e.content_hash, e.version, e.key, e.trace_id, e.input::text,
+          e.fence, (extract(epoch FROM e.deadline_at) * 1000)::bigint,
+          (extract(epoch FROM now()) * 1000)::bigint, e.event_source, e.event_id
+)sql"};
+
+inline constexpr Statement kSelectEventDocuments{"select_event_documents", R"sql(
+SELECT ev.source, ev.id, ev.document::text
+  FROM weft.events ev
+  JOIN unnest($1::text[], $2::text[]) AS k(source, id) ON ev.source = k.source AND ev.id = k.id
+)sql"};
+
+inline constexpr Statement kSelectStepStates{"select_step_states", R"sql(
+SELECT execution_id::text, step_id, status, attempts, input::text, output::text, error::text,
+       (extract(epoch FROM next_attempt_at) * 1000)::bigint,
+       (extract(epoch FROM started_at) * 1000)::bigint,
+       (extract(epoch FROM finished_at) * 1000)::bigint
+  FROM weft.steps WHERE execution_id = ANY($1::uuid[]) ORDER BY seq
+)sql"};
+
+inline constexpr Statement kNextClaimable{"next_claimable", R"sql(
+SELECT (extract(epoch FROM (min(available_at) - now())) * 1000)::bigint
+  FROM weft.executions WHERE owner IS NULL AND finished_at IS NULL
+)sql"};
+
+// Every fenced write starts by locking the execution row with the caller's
+// lease; no row means the execution is no longer this caller's.
+inline constexpr Statement kStartSteps{"start_steps", R"sql(
+WITH lease AS (
+  SELECT id FROM weft.executions WHERE id = $1::uuid AND owner = $2::uuid AND fence = $3
+  FOR NO KEY UPDATE),
+up AS (
+  INSERT INTO weft.steps (execution_id, step_id, status, attempts, input, started_at)
+  SELECT lease.id, s.step_id, 'running', s.attempts, s.input, now()
+    FROM lease, jsonb_to_recordset($4::jsonb) AS s(step_id text, attempts int, input jsonb)
+  ON CONFLICT (execution_id, step_id) DO UPDATE
+     SET status = 'running', attempts = EXCLUDED.attempts, input = EXCLUDED.input,
+         next_attempt_at = NULL, started_at = coalesce(weft.steps.started_at, EXCLUDED.started_at)
+  RETURNING 1)
+SELECT (SELECT count(*) FROM lease), (SELECT count(*) FROM up)
+)sql"};
+
+inline constexpr Statement kCheckpoint{"checkpoint", R"sql(
+WITH lease AS (
+  SELECT id FROM weft.executions WHERE id = $1::uuid AND owner = $2::uuid AND fence = $3
+  FOR NO KEY UPDATE),
+attempt AS (
+  INSERT INTO weft.attempts (execution_id, step_id, attempt, status, error, started_at, finished_at, host_id)
+  SELECT lease.id, a.step_id, a.attempt, a.status, a.error,
+         to_timestamp(a.started_at / 1000.0), to_timestamp(a.finished_at / 1000.0), $2::uuid
+    FROM lease, jsonb_to_recordset($4::jsonb) AS a(step_id text, attempt int, status text,
+         error jsonb, started_at bigint, finished_at bigint)
+  ON CONFLICT DO NOTHING RETURNING 1),
+step AS (
+  INSERT INTO weft.steps (execution_id, step_id, status, attempts, input, output, error,
+                          next_attempt_at, started_at, finished_at)
+  SELECT lease.id, s.step_id, s.status, s.attempts, s.input, s.output, s.error,
+         now() + s.retry_delay_ms * interval '1 millisecond', now(),
+         CASE WHEN s.status IN ('completed', 'failed', 'skipped') THEN now() END
+    FROM lease, jsonb_to_recordset($5::jsonb) AS s(step_id text, status text, attempts int,
+         input jsonb, output jsonb, error jsonb, retry_delay_ms bigint)
+  ON CONFLICT (execution_id, step_id) DO UPDATE
+     SET status = EXCLUDED.status, attempts = EXCLUDED.attempts,
+         input = coalesce(EXCLUDED.input, weft.steps.input), output = EXCLUDED.output,
+         error = EXCLUDED.error, next_attempt_at = EXCLUDED.next_attempt_at,
+         started_at = coalesce(weft.steps.started_at, EXCLUDED.started_at),
+         finished_at = EXCLUDED.finished_at
+  RETURNING 1),
+finish AS (
+  UPDATE weft.executions e
+     SET status = $6::text, output = $7::jsonb, error = $8::jsonb, owner = NULL,
+         fence = e.fence + 1, finished_at = now(), updated_at = now()
+    FROM lease WHERE e.id = lease.id AND $6::text IS NOT NULL
+  RETURNING 1)
+SELECT (SELECT count(*) FROM lease), (SELECT count(*) FROM attempt), (SELECT count(*) FROM step),
+       (SELECT count(*) FROM finish)
+)sql"};
+
+inline constexpr Statement kRelease{"release", R"sql(
+WITH r AS (
+  UPDATE weft.executions SET owner = NULL, fence = fence + 1, available_at = now(), updated_at = now()
+   WHERE id = $1::uuid AND owner = $2::uuid AND fence = $3 RETURNING 1)
+SELECT (SELECT count(*) FROM r), (SELECT count(*) FROM (SELECT pg_notify('weft_work', '') FROM r) n)
+)sql"};
+
+inline constexpr Statement kRegisterHost{"register_host", R"sql(
+INSERT INTO weft.hosts (id, hostname, pid, lease_ms) VALUES ($1::uuid, $2, $3, $4)
+)sql"};
+
+inline constexpr Statement kHeartbeat{"heartbeat", R"sql(
+UPDATE weft.hosts SET heartbeat_at = now() WHERE id = $1::uuid AND dead_at IS NULL RETURNING 1
+)sql"};
+
+// Executions of a dead host become claimable at once; the fence bump makes
+// any late write from that host fail.
+inline constexpr Statement kReapHosts{"reap_hosts", R"sql(
+WITH dead AS (
+  UPDATE weft.hosts SET dead_at = now()
+   WHERE dead_at IS NULL AND id <> $1::uuid
+     AND heartbeat_at < now() - lease_ms * interval '1 millisecond'
+  RETURNING id),
+freed AS (
+  UPDATE weft.executions e
+     SET owner = NULL, fence = e.fence + 1, available_at = now(), updated_at = now()
+   WHERE e.owner IN (SELECT id FROM dead UNION ALL
+                     SELECT id FROM weft.hosts WHERE dead_at IS NOT NULL)
+  RETURNING 1)
+SELECT (SELECT count(*) FROM freed),
+       (SELECT count(*) FROM (SELECT pg_notify('weft_work', '') FROM freed LIMIT 1) n)
+)sql"};
+
+inline constexpr Statement kUnregisterHost{"unregister_host", R"sql(
+WITH gone AS (UPDATE weft.hosts SET dead_at = now() WHERE id = $1::uuid RETURNING id),
+freed AS (
+  UPDATE weft.executions e
+     SET owner = NULL, fence = e.fence + 1, available_at = now(), updated_at = now()
+    FROM gone WHERE e.owner = gone.id
+  RETURNING 1)
+SELECT (SELECT count(*) FROM freed),
+       (SELECT count(*) FROM (SELECT pg_notify('weft_work', '') FROM freed LIMIT 1) n)
+)sql"};
+
+inline constexpr Statement kGetExecution{"get_execution", R"sql(
+SELECT id::text, workflow, version, status, key, trace_id,
+       (extract(epoch FROM created_at) * 1000)::bigint,
+       (extract(epoch FROM finished_at) * 1000)::bigint,
+       content_hash, input::text, output::text, error::text,
+       (extract(epoch FROM started_at) * 1000)::bigint
+  FROM weft.executions WHERE id = $1::uuid
+)sql"};
+
+inline constexpr Statement kSelectAttempts{"select_attempts", R"sql(
+SELECT step_id, attempt, status, error::text,
+       (extract(epoch FROM started_at) * 1000)::bigint,
+       (extract(epoch FROM finished_at) * 1000)::bigint
+  FROM weft.attempts WHERE execution_id = $1::uuid ORDER BY step_id, attempt
+)sql"};
+
+inline constexpr Statement kListExecutions{"list_executions", R"sql(
+SELECT id::text, workflow, version, status, key, trace_id,
+       (extract(epoch FROM created_at) * 1000)::bigint,
+       (extract(epoch FROM finished_at) * 1000)::bigint
+  FROM weft.executions
+ WHERE ($1::text IS NULL OR workflow = $1) AND ($2::text IS NULL OR status = $2)
+ ORDER BY created_at DESC, id LIMIT $3
+)sql"};
+
+inline constexpr Statement kExecutionsOfTrace{"executions_of_trace", R"sql(
+SELECT id::text, workflow, version, status, key, trace_id,
+       (extract(epoch FROM created_at) * 1000)::bigint,
+       (extract(epoch FROM finished_at) * 1000)::bigint
+  FROM weft.executions WHERE trace_id = $1 ORDER BY created_at, workflow
+)sql"};
+
+// The timeline is derived from what is stored anyway: no extra writes per step.
+inline constexpr Statement kTrace{"trace", R"sql(
+SELECT (extract(epoch FROM at) * 1000)::bigint, kind, execution_id, workflow, step_id, detail::text FROM (
+  SELECT received_at AS at, 'event.received' AS kind, '' AS execution_id, '' AS workflow,
+         '' AS step_id, jsonb_build_object('source', source, 'id', id, 'type', type) AS detail, 0 AS o
+    FROM weft.events WHERE trace_id = $1
+  UNION ALL
+  SELECT created_at, 'execution.created', id::text, workflow, '',
+         jsonb_build_object('version', version, 'key', key), 1
+    FROM weft.executions WHERE trace_id = $1
+  UNION ALL
+  SELECT started_at, 'execution.started', id::text, workflow, '', '{}'::jsonb, 2
+    FROM weft.executions WHERE trace_id = $1 AND started_at IS NOT NULL
+  UNION ALL
+  SELECT a.started_at, 'step.attempt', e.id::text, e.workflow, a.step_id,
+         jsonb_build_object('attempt', a.attempt, 'status', a.status, 'error', a.error,
+           'duration_ms', round(extract(epoch FROM a.finished_at - a.started_at) * 1000, 3)), 3
+    FROM weft.attempts a JOIN weft.executions e ON e.id = a.execution_id WHERE e.trace_id = $1
+  UNION ALL
+  SELECT s.finished_at, 'step.skipped', e.id::text, e.workflow, s.step_id, '{}'::jsonb, 4
+    FROM weft.steps s JOIN weft.executions e ON e.id = s.execution_id
+   WHERE e.trace_id = $1 AND s.status = 'skipped'
+  UNION ALL
+  SELECT finished_at, 'execution.finished', id::text, workflow, '',
+         jsonb_build_object('status', status, 'error', error,
+           'duration_ms', round(extract(epoch FROM finished_at - created_at) * 1000, 3)), 5
+    FROM weft.executions WHERE trace_id = $1 AND finished_at IS NOT NULL
+) t ORDER BY at, o
+)sql"};
+
+}  // namespace weft::store::sql

@@ -1,0 +1,385 @@
+#include "store/store.hpp"
+
+#include "store/pg_values.hpp"
+#include "store/sql_errors.hpp"
+#include "store/statements.hpp"
+
+#include <pqxx/pqxx>
+
+#include <unistd.h>
+
+#include <array>
+
+namespace weft::store {
+namespace {
+
+constexpr std::array kStatements = {
+    sql::kInsertEvent,      sql::kSelectUnroutedEvents, sql::kMarkEventsRouted,
+    sql::kInsertExecutions, sql::kStartExecution,       sql::kSaveDefinition,
+    sql::kLoadDefinition,   sql::kClaimExecutions,      sql::kSelectEventDocuments,
+    sql::kSelectStepStates, sql::kNextClaimable,        sql::kStartSteps,
+    sql::kCheckpoint,       sql::kRelease,              sql::kRegisterHost,
+    sql::kHeartbeat,        sql::kReapHosts,            sql::kUnregisterHost,
+    sql::kGetExecution,     sql::kSelectAttempts,       sql::kListExecutions,
+    sql::kExecutionsOfTrace, sql::kTrace,
+};
+
+std::string name_of(const sql::Statement& statement) { return std::string(statement.name); }
+
+Json step_row_json(const StepState& step, std::optional<std::int64_t> retry_delay_ms) {
+  JsonObject row{{"step_id", step.step_id},
+                 {"status", step.status},
+                 {"attempts", step.attempts},
+                 {"input", step.input},
+                 {"output", step.output},
+                 {"error", step.error}};
+  if (retry_delay_ms) row["retry_delay_ms"] = *retry_delay_ms;
+  return row;
+}
+
+ExecutionSummary read_summary(const pqxx::row& row) {
+  ExecutionSummary summary;
+  summary.id = row[0].c_str();
+  summary.workflow = row[1].c_str();
+  summary.version = row[2].c_str();
+  summary.status = row[3].c_str();
+  summary.key = optional_text(row[4]);
+  summary.trace_id = row[5].c_str();
+  summary.created_at = row[6].as<EpochMillis>();
+  summary.finished_at = optional_millis(row[7]);
+  return summary;
+}
+
+StepState read_step_state(const pqxx::row& row, int first) {
+  StepState step;
+  step.step_id = row[first].c_str();
+  step.status = row[first + 1].c_str();
+  step.attempts = row[first + 2].as<int>();
+  step.input = json_column(row[first + 3]);
+  step.output = json_column(row[first + 4]);
+  step.error = json_column(row[first + 5]);
+  step.next_attempt_at = optional_millis(row[first + 6]);
+  step.started_at = optional_millis(row[first + 7]);
+  step.finished_at = optional_millis(row[first + 8]);
+  return step;
+}
+
+}  // namespace
+
+struct Store::Connection {
+  explicit Connection(const std::string& url) : db(url) {
+    disable_reactivation(db);
+    for (const auto& statement : kStatements) db.prepare(name_of(statement), std::string(statement.text));
+  }
+  pqxx::connection db;
+};
+
+// Runs `body` and turns libpqxx exceptions into StoreError with a clear message.
+template <typename Body>
+auto guarded(const char* what, Body&& body) -> decltype(body()) {
+  try {
+    return body();
+  } catch (const StoreError&) {
+    throw;
+  } catch (const std::exception& error) {
+    throw StoreError(std::string(what) + ": " + describe_sql_error(error));
+  }
+}
+
+Store::Store(const std::string& url) {
+  guarded("cannot connect to the database", [&] {
+    connection_ = std::make_unique<Connection>(url);
+    return 0;
+  });
+}
+
+Store::~Store() = default;
+
+void Store::save_definition(const DefinitionSnapshot& snapshot) {
+  guarded("saving a definition", [&] {
+    JsonObject scripts;
+    for (const auto& [path, content] : snapshot.scripts) scripts[path] = content;
+    pqxx::nontransaction txn(connection_->db);
+    txn.exec_prepared(name_of(sql::kSaveDefinition), snapshot.workflow, snapshot.content_hash,
+                      snapshot.version, snapshot.source_path, snapshot.yaml,
+                      to_json_text(scripts));
+    return 0;
+  });
+}
+
+std::optional<DefinitionSnapshot> Store::load_definition(const std::string& workflow,
+                                                         const std::string& content_hash) {
+  return guarded("loading a definition", [&]() -> std::optional<DefinitionSnapshot> {
+    pqxx::nontransaction txn(connection_->db);
+    const auto result = txn.exec_prepared(name_of(sql::kLoadDefinition), workflow, content_hash);
+    if (result.empty()) return std::nullopt;
+    DefinitionSnapshot snapshot;
+    snapshot.workflow = workflow;
+    snapshot.content_hash = content_hash;
+    snapshot.version = result[0][0].c_str();
+    snapshot.source_path = result[0][1].c_str();
+    snapshot.yaml = result[0][2].c_str();
+    const Json scripts = json_column(result[0][3]);
+    if (const auto* object = scripts.if_object()) {
+      for (const auto& entry : *object) {
+        if (entry.value().is_string())
+          snapshot.scripts[std::string(entry.key())] = std::string(entry.value().get_string());
+      }
+    }
+    return snapshot;
+  });
+}
+
+bool Store::insert_event(const EventRecord& event) {
+  return guarded("storing an event", [&] {
+    pqxx::nontransaction txn(connection_->db);
+    const auto row = txn.exec_prepared1(name_of(sql::kInsertEvent), event.source, event.id,
+                                        event.type, event.trace_id, to_json_text(event.document));
+    return row[0].as<long>() > 0;
+  });
+}
+
+int Store::route_events(int limit, const RouteFn& route) {
+  return guarded("routing events", [&] {
+    pqxx::work txn(connection_->db);
+    const auto rows = txn.exec_prepared(name_of(sql::kSelectUnroutedEvents), limit);
+    if (rows.empty()) return 0;
+    JsonArray executions;
+    std::vector<std::string> seqs;
+    for (const auto& row : rows) {
+      seqs.emplace_back(row[0].c_str());
+      EventRecord event{row[1].c_str(), row[2].c_str(), row[3].c_str(), row[4].c_str(),
+                        json_column(row[5])};
+      for (const auto& execution : route(event)) executions.push_back(new_execution_json(execution));
+    }
+    if (!executions.empty())
+      txn.exec_prepared(name_of(sql::kInsertExecutions), to_json_text(executions));
+    txn.exec_prepared(name_of(sql::kMarkEventsRouted), to_pg_array(seqs));
+    txn.commit();
+    return static_cast<int>(rows.size());
+  });
+}
+
+StartResult Store::start_execution(const NewExecution& execution) {
+  return guarded("starting an execution", [&] {
+    // A concurrent start with the same key may commit after this statement's
+    // snapshot was taken; then neither branch returns a row, and a second try sees it.
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      pqxx::nontransaction txn(connection_->db);
+      const auto result = txn.exec_prepared(
+          name_of(sql::kStartExecution), execution.id, execution.workflow, execution.content_hash,
+          execution.version, text_or_null(execution.key), execution.trace_id,
+          to_json_text(execution.input), bigint_or_null(execution.timeout_ms));
+      if (!result.empty()) return StartResult{result[0][0].c_str(), result[0][1].as<bool>()};
+    }
+    throw StoreError("the execution key '" + execution.key.value_or("") +
+                     "' is being taken by a concurrent start; try again");
+  });
+}
+
+std::vector<ClaimedExecution> Store::claim_executions(const std::string& host_id, int limit) {
+  return guarded("claiming executions", [&] {
+    std::vector<ClaimedExecution> claimed;
+    pqxx::nontransaction txn(connection_->db);
+    const auto rows = txn.exec_prepared(name_of(sql::kClaimExecutions), host_id, limit);
+    if (rows.empty()) return claimed;
+    std::vector<std::string> ids, event_sources, event_ids;
+    std::vector<std::pair<std::string, std::string>> event_of;
+    for (const auto& row : rows) {
+      ClaimedExecution execution;
+      execution.id = row[0].c_str();
+      execution.workflow = row[1].c_str();
+      execution.content_hash = row[2].c_str();
+      execution.version = row[3].c_str();
+      execution.key = optional_text(row[4]);
+      execution.trace_id = row[5].c_str();
+      execution.input = json_column(row[6]);
+      execution.fence = row[7].as<std::int64_t>();
+      execution.deadline_at = optional_millis(row[8]);
+      execution.db_now = row[9].as<EpochMillis>();
+      ids.push_back(execution.id);
+      if (!row[10].is_null()) {
+        event_sources.emplace_back(row[10].c_str());
+        event_ids.emplace_back(row[11].c_str());
+        event_of.emplace_back(row[10].c_str(), row[11].c_str());
+      } else {
+        event_of.emplace_back();
+      }
+      claimed.push_back(std::move(execution));
+    }
+    std::map<std::pair<std::string, std::string>, Json> events;
+    if (!event_ids.empty()) {
+      for (const auto& row : txn.exec_prepared(name_of(sql::kSelectEventDocuments),
+                                               to_pg_array(event_sources), to_pg_array(event_ids)))
+        events[{row[0].c_str(), row[1].c_str()}] = json_column(row[2]);
+    }
+    std::map<std::string, std::size_t> index;
+    for (std::size_t i = 0; i < claimed.size(); ++i) {
+      index[claimed[i].id] = i;
+      if (const auto it = events.find(event_of[i]); it != events.end()) claimed[i].event = it->second;
+    }
+    for (const auto& row : txn.exec_prepared(name_of(sql::kSelectStepStates), to_pg_array(ids)))
+      claimed[index.at(row[0].c_str())].steps.push_back(read_step_state(row, 1));
+    return claimed;
+  });
+}
+
+std::optional<std::int64_t> Store::next_claimable_in() {
+  return guarded("looking for due work", [&]() -> std::optional<std::int64_t> {
+    pqxx::nontransaction txn(connection_->db);
+    const auto row = txn.exec_prepared1(name_of(sql::kNextClaimable));
+    if (row[0].is_null()) return std::nullopt;
+    return std::max<std::int64_t>(0, row[0].as<std::int64_t>());
+  });
+}
+
+bool Store::start_steps(const Lease& lease, const std::vector<StepState>& steps) {
+  return guarded("recording started steps", [&] {
+    JsonArray rows;
+    for (const auto& step : steps) rows.push_back(step_row_json(step, std::nullopt));
+    pqxx::nontransaction txn(connection_->db);
+    const auto row = txn.exec_prepared1(name_of(sql::kStartSteps), lease.execution_id,
+                                        lease.host_id, lease.fence, to_json_text(rows));
+    return row[0].as<long>() > 0;
+  });
+}
+
+bool Store::checkpoint(const Lease& lease, const Checkpoint& checkpoint) {
+  return guarded("writing a checkpoint", [&] {
+    JsonArray attempts;
+    if (checkpoint.attempt) {
+      const auto& attempt = *checkpoint.attempt;
+      attempts.push_back(JsonObject{{"step_id", attempt.step_id},
+                                    {"attempt", attempt.attempt},
+                                    {"status", attempt.status},
+                                    {"error", attempt.error},
+                                    {"started_at", attempt.started_at},
+                                    {"finished_at", attempt.finished_at}});
+    }
+    JsonArray steps;
+    steps.push_back(step_row_json(checkpoint.step, checkpoint.retry_delay_ms));
+    for (const auto& step : checkpoint.starting) steps.push_back(step_row_json(step, std::nullopt));
+    std::optional<std::string> finish_status;
+    Json finish_output, finish_error;
+    if (checkpoint.finish) {
+      finish_status = checkpoint.finish->status;
+      finish_output = checkpoint.finish->output;
+      finish_error = checkpoint.finish->error;
+    }
+    pqxx::nontransaction txn(connection_->db);
+    const auto row = txn.exec_prepared1(
+        name_of(sql::kCheckpoint), lease.execution_id, lease.host_id, lease.fence,
+        to_json_text(attempts), to_json_text(steps), text_or_null(finish_status),
+        json_or_null(finish_output), json_or_null(finish_error));
+    return row[0].as<long>() > 0;
+  });
+}
+
+bool Store::release(const Lease& lease) {
+  return guarded("releasing an execution", [&] {
+    pqxx::nontransaction txn(connection_->db);
+    const auto row =
+        txn.exec_prepared1(name_of(sql::kRelease), lease.execution_id, lease.host_id, lease.fence);
+    return row[0].as<long>() > 0;
+  });
+}
+
+void Store::register_host(const std::string& host_id, std::chrono::milliseconds lease) {
+  guarded("registering this host", [&] {
+    char hostname[256] = {};
+    gethostname(hostname, sizeof hostname - 1);
+    pqxx::nontransaction txn(connection_->db);
+    txn.exec_prepared(name_of(sql::kRegisterHost), host_id, std::string(hostname),
+                      static_cast<int>(getpid()), static_cast<long long>(lease.count()));
+    return 0;
+  });
+}
+
+bool Store::heartbeat(const std::string& host_id) {
+  return guarded("renewing this host's lease", [&] {
+    pqxx::nontransaction txn(connection_->db);
+    return !txn.exec_prepared(name_of(sql::kHeartbeat), host_id).empty();
+  });
+}
+
+int Store::reap_expired_hosts(const std::string& my_host_id) {
+  return guarded("recovering executions of expired hosts", [&] {
+    pqxx::nontransaction txn(connection_->db);
+    return txn.exec_prepared1(name_of(sql::kReapHosts), my_host_id)[0].as<int>();
+  });
+}
+
+void Store::unregister_host(const std::string& host_id) {
+  guarded("releasing this host's executions", [&] {
+    pqxx::nontransaction txn(connection_->db);
+    txn.exec_prepared(name_of(sql::kUnregisterHost), host_id);
+    return 0;
+  });
+}
+
+std::optional<ExecutionDetail> Store::get_execution(const std::string& execution_id) {
+  return guarded("reading an execution", [&]() -> std::optional<ExecutionDetail> {
+    if (!is_uuid_text(execution_id)) return std::nullopt;
+    pqxx::nontransaction txn(connection_->db);
+    const auto rows = txn.exec_prepared(name_of(sql::kGetExecution), execution_id);
+    if (rows.empty()) return std::nullopt;
+    const auto& row = rows[0];
+    ExecutionDetail detail;
+    detail.summary = read_summary(row);
+    detail.content_hash = row[8].c_str();
+    detail.input = json_column(row[9]);
+    detail.output = json_column(row[10]);
+    detail.error = json_column(row[11]);
+    detail.started_at = optional_millis(row[12]);
+    std::map<std::string, std::size_t> index;
+    for (const auto& step_row :
+         txn.exec_prepared(name_of(sql::kSelectStepStates), to_pg_array({execution_id}))) {
+      index[step_row[1].c_str()] = detail.steps.size();
+      detail.steps.push_back(StepView{read_step_state(step_row, 1), {}});
+    }
+    for (const auto& attempt_row : txn.exec_prepared(name_of(sql::kSelectAttempts), execution_id)) {
+      const auto it = index.find(attempt_row[0].c_str());
+      if (it == index.end()) continue;
+      detail.steps[it->second].attempts.push_back(
+          AttemptView{attempt_row[1].as<int>(), attempt_row[2].c_str(), json_column(attempt_row[3]),
+                      attempt_row[4].as<EpochMillis>(), attempt_row[5].as<EpochMillis>()});
+    }
+    return detail;
+  });
+}
+
+std::vector<ExecutionSummary> Store::list_executions(const ListFilter& filter) {
+  return guarded("listing executions", [&] {
+    pqxx::nontransaction txn(connection_->db);
+    std::vector<ExecutionSummary> summaries;
+    for (const auto& row : txn.exec_prepared(name_of(sql::kListExecutions),
+                                             text_or_null(filter.workflow),
+                                             text_or_null(filter.status), filter.limit))
+      summaries.push_back(read_summary(row));
+    return summaries;
+  });
+}
+
+std::vector<ExecutionSummary> Store::executions_of_trace(const std::string& trace_id) {
+  return guarded("listing a trace's executions", [&] {
+    pqxx::nontransaction txn(connection_->db);
+    std::vector<ExecutionSummary> summaries;
+    for (const auto& row : txn.exec_prepared(name_of(sql::kExecutionsOfTrace), trace_id))
+      summaries.push_back(read_summary(row));
+    return summaries;
+  });
+}
+
+std::vector<TimelineEntry> Store::trace(const std::string& trace_id) {
+  return guarded("reading a trace", [&] {
+    pqxx::nontransaction txn(connection_->db);
+    std::vector<TimelineEntry> entries;
+    for (const auto& row : txn.exec_prepared(name_of(sql::kTrace), trace_id)) {
+      entries.push_back(TimelineEntry{row[0].as<EpochMillis>(), row[1].c_str(), row[2].c_str(),
+                                      row[3].c_str(), row[4].c_str(), json_column(row[5])});
+    }
+    return entries;
+  });
+}
+
+}  // namespace weft::store

@@ -1,0 +1,107 @@
+// The PostgreSQL store: schema migration, events, definitions, executions,
+// step checkpoints, host leases and the read side (status, list, trace).
+// One Store is one connection: use it from one thread at a time. Every write
+// for an execution is fenced by its Lease (owner + fence) in the same
+// statement, so a host that lost an execution can never overwrite it.
+#pragma once
+
+#include "store/records.hpp"
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace weft::store {
+
+/// A database failure the caller cannot fix by changing its input
+/// (connection lost, server shutting down, ...). The message is for people.
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Creates or upgrades the schema. Safe when several hosts start at once.
+void migrate(const std::string& url);
+
+/// Route decisions for one stored event: the executions it starts.
+using RouteFn = std::function<std::vector<NewExecution>(const EventRecord&)>;
+
+class Store {
+ public:
+  /// Connects (throws StoreError with a clear message when it cannot).
+  explicit Store(const std::string& url);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // --- definitions -------------------------------------------------------
+  void save_definition(const DefinitionSnapshot& snapshot);
+  std::optional<DefinitionSnapshot> load_definition(const std::string& workflow,
+                                                    const std::string& content_hash);
+
+  // --- intake and routing ------------------------------------------------
+  /// Stores an event durably; false when (source, id) was already stored.
+  bool insert_event(const EventRecord& event);
+  /// Takes up to `limit` unrouted events (skipping ones another host routes),
+  /// asks `route` what each starts, inserts those executions and marks the
+  /// events routed, all in one transaction. Returns how many events it routed.
+  int route_events(int limit, const RouteFn& route);
+  /// Starts one execution, or finds the one that already holds its key.
+  StartResult start_execution(const NewExecution& execution);
+
+  // --- claiming and checkpoints -----------------------------------------
+  std::vector<ClaimedExecution> claim_executions(const std::string& host_id, int limit);
+  /// Milliseconds until the next unowned execution becomes claimable; nullopt if none.
+  std::optional<std::int64_t> next_claimable_in();
+  /// Records that steps start (status running, attempts counted). False: fenced out.
+  bool start_steps(const Lease& lease, const std::vector<StepState>& steps);
+  /// Writes one checkpoint in one statement. False: fenced out (nothing written).
+  bool checkpoint(const Lease& lease, const Checkpoint& checkpoint);
+  /// Gives an execution back (e.g. on shutdown): claimable by any host at once.
+  bool release(const Lease& lease);
+
+  // --- hosts -------------------------------------------------------------
+  void register_host(const std::string& host_id, std::chrono::milliseconds lease);
+  /// False when this host was declared dead by another one (it must stop working).
+  bool heartbeat(const std::string& host_id);
+  /// Declares hosts whose lease expired dead and frees their executions; returns how many.
+  int reap_expired_hosts(const std::string& my_host_id);
+  /// Graceful exit: frees this host's executions and removes its lease.
+  void unregister_host(const std::string& host_id);
+
+  // --- read side ---------------------------------------------------------
+  std::optional<ExecutionDetail> get_execution(const std::string& execution_id);
+  std::vector<ExecutionSummary> list_executions(const ListFilter& filter);
+  std::vector<TimelineEntry> trace(const std::string& trace_id);
+  /// Executions by status for one trace (for `weft emit` follow-ups and tests).
+  std::vector<ExecutionSummary> executions_of_trace(const std::string& trace_id);
+
+ private:
+  struct Connection;
+  std::unique_ptr<Connection> connection_;
+};
+
+/// Waits for wake-up hints (LISTEN/NOTIFY) on its own connection.
+class Notifier {
+ public:
+  Notifier(const std::string& url, const std::vector<std::string>& channels);
+  ~Notifier();
+  Notifier(const Notifier&) = delete;
+  Notifier& operator=(const Notifier&) = delete;
+  /// Blocks up to `timeout`; true when at least one notification arrived.
+  bool wait(std::chrono::milliseconds timeout);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Channel names used for wake-up hints.
+inline constexpr const char* kEventsChannel = "weft_events";
+inline constexpr const char* kWorkChannel = "weft_work";
+
+}  // namespace weft::store
