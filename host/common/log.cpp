@@ -36,7 +36,7 @@ class LineFormatter final : public spdlog::formatter {
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
     const std::string_view message(msg.payload.data(), msg.payload.size());
     const auto level = spdlog::level::to_string_view(msg.level);
-    if (format_ == LogFormat::Json) {
+    if (format_ == LogFormat::JsonLines) {
       JsonObject line{{"ts", utc_timestamp(msg.time)},
                       {"level", std::string_view(level.data(), level.size())},
                       {"msg", message}};

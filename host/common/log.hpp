@@ -12,7 +12,7 @@
 
 namespace weft {
 
-enum class LogFormat { Text, Json };
+enum class LogFormat { Text, JsonLines };
 
 /// Installs the process-wide stderr logger with the chosen format.
 void setup_logging(LogFormat format, spdlog::level::level_enum level = spdlog::level::info);

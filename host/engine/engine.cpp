@@ -1,0 +1,337 @@
+#include "engine/engine.hpp"
+
+#include "common/ids.hpp"
+#include "common/log.hpp"
+#include "definitions/loader.hpp"
+#include "engine/engine_impl.hpp"
+#include "engine/execution_plan.hpp"
+#include "routing/event.hpp"
+
+#include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+namespace weft::engine {
+namespace {
+
+constexpr int kRouteBatch = 200;
+constexpr int kClaimBatch = 64;
+// Notifications are hints; this bounds how long a lost one can delay work.
+constexpr std::chrono::milliseconds kSafetyPoll{2000};
+
+std::chrono::milliseconds backoff_after(int failures) {
+  return std::chrono::milliseconds(std::min(5000, 100 << std::min(failures, 6)));
+}
+
+}  // namespace
+
+Engine::Impl::Impl(EngineOptions options, std::vector<definitions::DefinitionPtr> definitions)
+    : options_(std::move(options)), host_id_(new_uuid()) {
+  for (const auto& definition : definitions)
+    definitions_[{definition->id, definition->content_hash}] = definition;
+  router_ = std::make_shared<const routing::Router>(std::move(definitions));
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+}
+
+Engine::Impl::~Impl() {
+  if (dispatcher_.joinable() || heartbeat_.joinable()) {
+    request_stop();
+    wait();
+  }
+  if (wake_fd_ >= 0) ::close(wake_fd_);
+}
+
+void Engine::Impl::start() {
+  store::migrate(options_.database_url);
+  {
+    store::Store store(options_.database_url);
+    for (const auto& definition : router_->definitions()) store.save_definition(snapshot_of(*definition));
+    store.register_host(host_id_, options_.lease);
+  }
+  lua::VmOptions vm_options;
+  vm_options.modules_root = options_.workflows_dir;
+  vm_options.memory_limit_bytes = options_.lua_memory_limit_bytes;
+  pool_ = std::make_unique<WorkerPool>(options_.workers, options_.database_url, vm_options);
+  timers_ = std::make_unique<TimerQueue>();
+  dispatcher_ = std::thread([this] { dispatch_loop(); });
+  heartbeat_ = std::thread([this] { heartbeat_loop(); });
+  spdlog::info("host {} started: {} workflow(s), {} worker(s), lease {}ms", host_id_,
+               router_->definitions().size(), options_.workers, options_.lease.count());
+}
+
+void Engine::Impl::request_stop() {
+  {
+    std::lock_guard lock(stop_mutex_);
+    stopping_ = true;
+  }
+  stop_changed_.notify_all();
+  wake_dispatcher();
+}
+
+bool Engine::Impl::wait() {
+  if (dispatcher_.joinable()) dispatcher_.join();
+  drain_and_release();
+  {
+    std::lock_guard lock(stop_mutex_);
+    heartbeat_done_ = true;
+  }
+  stop_changed_.notify_all();
+  if (heartbeat_.joinable()) heartbeat_.join();
+  return !lease_lost_;
+}
+
+void Engine::Impl::wake_dispatcher() {
+  const std::uint64_t one = 1;
+  [[maybe_unused]] const auto n = ::write(wake_fd_, &one, sizeof one);
+}
+
+void Engine::Impl::dispatch_loop() {
+  lua::VmOptions vm_options;
+  vm_options.modules_root = options_.workflows_dir;
+  vm_options.memory_limit_bytes = options_.lua_memory_limit_bytes;
+  lua::Vm vm(vm_options);
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<store::Notifier> notifier;
+  auto last_maintenance = std::chrono::steady_clock::time_point{};
+  int failures = 0;
+
+  while (!stopping_) {
+    try {
+      if (!store) store = std::make_unique<store::Store>(options_.database_url);
+      if (!notifier) {
+        notifier = std::make_unique<store::Notifier>(
+            options_.database_url, std::vector<std::string>{store::kEventsChannel, store::kWorkChannel});
+      }
+      while (!stopping_ &&
+             store->route_events(kRouteBatch, [&](const auto& event) { return route(event, vm); }) > 0) {
+      }
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_maintenance >= options_.lease / 3) {
+        last_maintenance = now;
+        if (const int freed = store->reap_expired_hosts(host_id_); freed > 0)
+          spdlog::warn("recovered {} execution(s) from host(s) whose lease expired", freed);
+        sweep_orphans(*store);
+      }
+      claim_batch(*store);
+      failures = 0;
+
+      auto timeout = kSafetyPoll;
+      bool has_room;
+      {
+        std::lock_guard lock(active_mutex_);
+        has_room = static_cast<int>(active_.size()) < options_.max_active_executions;
+      }
+      if (has_room) {
+        if (const auto due_in = store->next_claimable_in())
+          timeout = std::min<std::chrono::milliseconds>(timeout, std::chrono::milliseconds(*due_in));
+      }
+      if (!stopping_ && timeout.count() > 0) notifier->wait(timeout, wake_fd_);
+    } catch (const std::exception& error) {
+      ++failures;
+      const auto pause = backoff_after(failures);
+      spdlog::error("dispatcher: {}; retrying in {}ms", error.what(), pause.count());
+      store.reset();
+      notifier.reset();
+      std::unique_lock lock(stop_mutex_);
+      stop_changed_.wait_for(lock, pause, [&] { return stopping_.load(); });
+    }
+  }
+}
+
+void Engine::Impl::claim_batch(store::Store& store) {
+  for (;;) {
+    if (stopping_) return;
+    int room;
+    {
+      std::lock_guard lock(active_mutex_);
+      room = options_.max_active_executions - static_cast<int>(active_.size());
+    }
+    if (room <= 0) return;
+    const int limit = std::min(room, kClaimBatch);
+    auto claimed = store.claim_executions(host_id_, limit);
+    for (auto& record : claimed) {
+      std::string error;
+      auto definition = definition_for(record.workflow, record.content_hash, store, error);
+      if (!definition) {
+        // Without its pinned definition the execution cannot run anywhere: fail it visibly.
+        spdlog::error("execution {}: {}", record.id, error);
+        store::Checkpoint checkpoint;
+        checkpoint.finish = store::Checkpoint::Finish{
+            store::execution_status::kFailed, nullptr,
+            StepError{"definition_unavailable", error, false, nullptr}.to_json()};
+        store.checkpoint(store::Lease{record.id, host_id_, record.fence}, checkpoint);
+        continue;
+      }
+      auto run = std::make_shared<ExecutionRun>(std::move(record), std::move(definition), host_id_);
+      {
+        std::lock_guard lock(active_mutex_);
+        active_[run->record().id] = run;
+      }
+      pool_->post([this, run](WorkerContext& context) { resume(run, context); });
+    }
+    if (static_cast<int>(claimed.size()) < limit) return;
+  }
+}
+
+void Engine::Impl::sweep_orphans(store::Store& store) {
+  // An execution whose checkpoint failed in doubt and whose release failed too
+  // would stay owned by this live host forever; hand such ones back.
+  for (const auto& lease : store.owned_executions(host_id_)) {
+    bool known;
+    {
+      std::lock_guard lock(active_mutex_);
+      known = active_.count(lease.execution_id) > 0;
+    }
+    if (!known && store.release(lease))
+      spdlog::warn("execution {} was held but not running here; released it", lease.execution_id);
+  }
+}
+
+definitions::DefinitionPtr Engine::Impl::definition_for(const std::string& workflow,
+                                                        const std::string& hash,
+                                                        store::Store& store, std::string& error) {
+  {
+    std::lock_guard lock(definitions_mutex_);
+    if (const auto it = definitions_.find({workflow, hash}); it != definitions_.end()) return it->second;
+  }
+  const auto snapshot = store.load_definition(workflow, hash);
+  if (!snapshot) {
+    error = "definition " + workflow + "@" + hash + " is not stored";
+    return nullptr;
+  }
+  definitions::SourceBundle bundle{snapshot->source_path, snapshot->yaml, snapshot->scripts};
+  auto loaded = definitions::load_bundle(bundle);
+  if (!loaded.definition) {
+    error = "stored definition " + workflow + "@" + hash + " no longer loads: " +
+            (loaded.diagnostics.empty() ? std::string("unknown error")
+                                        : loaded.diagnostics.front().to_string());
+    return nullptr;
+  }
+  std::lock_guard lock(definitions_mutex_);
+  return definitions_.emplace(std::make_pair(workflow, hash), loaded.definition).first->second;
+}
+
+std::vector<store::NewExecution> Engine::Impl::route(const store::EventRecord& record, lua::Vm& vm) {
+  std::vector<store::NewExecution> executions;
+  LogScope scope({record.trace_id, "", ""});
+  const auto parsed = routing::parse_event(record.document);
+  if (!parsed.event) {
+    spdlog::error("stored event {}/{} is not a valid CloudEvent ({}); not routed", record.source,
+                  record.id, parsed.error);
+    return executions;
+  }
+  std::vector<std::string> problems;
+  const auto router = router_;
+  for (const auto& match : router->match(*parsed.event, vm, &problems)) {
+    PlanRequest request;
+    request.event = &parsed.event->document;
+    request.trace_id = record.trace_id;
+    request.event_source = record.source;
+    request.event_id = record.id;
+    auto plan = plan_execution(*match.definition, request, vm);
+    if (!plan.execution) {
+      spdlog::error("event {}/{}: {}", record.source, record.id, plan.error);
+      continue;
+    }
+    executions.push_back(std::move(*plan.execution));
+  }
+  for (const auto& problem : problems) spdlog::warn("event {}/{}: {}", record.source, record.id, problem);
+  if (executions.empty()) {
+    spdlog::debug("event {}/{} (type {}) matched no workflow", record.source, record.id, record.type);
+  }
+  return executions;
+}
+
+void Engine::Impl::heartbeat_loop() {
+  std::unique_ptr<store::Store> store;
+  auto last_success = std::chrono::steady_clock::now();
+  // Runs until wait() has drained and released everything: the lease must hold until then.
+  while (true) {
+    {
+      std::unique_lock lock(stop_mutex_);
+      if (stop_changed_.wait_for(lock, options_.lease / 3, [&] { return heartbeat_done_.load(); }))
+        return;
+    }
+    try {
+      if (!store) store = std::make_unique<store::Store>(options_.database_url);
+      if (!store->heartbeat(host_id_)) {
+        spdlog::critical("another host declared this one dead and took over its executions; stopping");
+        lease_lost_ = true;
+        request_stop();
+        return;
+      }
+      last_success = std::chrono::steady_clock::now();
+    } catch (const std::exception& error) {
+      store.reset();
+      spdlog::error("heartbeat failed: {}", error.what());
+      if (std::chrono::steady_clock::now() - last_success > options_.lease) {
+        // Others may already run our executions: stop touching them (fencing
+        // rejects our writes anyway; stopping also ends side effects).
+        spdlog::critical("no heartbeat for longer than the lease; stopping");
+        lease_lost_ = true;
+        request_stop();
+        return;
+      }
+    }
+  }
+}
+
+void Engine::Impl::drain_and_release() {
+  draining_ = true;
+  const auto running = [this] {
+    std::lock_guard lock(active_mutex_);
+    int count = 0;
+    for (const auto& [id, run] : active_) {
+      std::lock_guard run_lock(run->mutex);
+      count += run->running_count();
+    }
+    return count;
+  };
+  const auto wait_for_idle = [&](std::chrono::milliseconds limit) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (running() > 0 && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  };
+  if (!lease_lost_) wait_for_idle(options_.drain_timeout);
+  {
+    std::lock_guard lock(active_mutex_);
+    for (const auto& [id, run] : active_) run->cancel = true;
+  }
+  wait_for_idle(std::chrono::milliseconds(5000));
+  if (timers_) timers_->stop();
+  if (pool_) pool_->stop();
+
+  std::vector<RunPtr> remaining;
+  {
+    std::lock_guard lock(active_mutex_);
+    for (const auto& [id, run] : active_) remaining.push_back(run);
+    active_.clear();
+  }
+  draining_ = false;
+  if (lease_lost_) return;
+  try {
+    store::Store store(options_.database_url);
+    for (const auto& run : remaining) {
+      std::lock_guard lock(run->mutex);
+      if (!run->finished && !run->abandoned) store.release(run->lease());
+    }
+    store.unregister_host(host_id_);
+    spdlog::info("host {} stopped; released {} execution(s)", host_id_, remaining.size());
+  } catch (const std::exception& error) {
+    spdlog::error("could not release executions on stop ({}); other hosts take them over when "
+                  "this host's lease expires",
+                  error.what());
+  }
+}
+
+Engine::Engine(EngineOptions options, std::vector<definitions::DefinitionPtr> definitions)
+    : impl_(std::make_unique<Impl>(std::move(options), std::move(definitions))) {}
+Engine::~Engine() = default;
+void Engine::start() { impl_->start(); }
+void Engine::request_stop() { impl_->request_stop(); }
+bool Engine::wait() { return impl_->wait(); }
+const std::string& Engine::host_id() const { return impl_->host_id_; }
+
+}  // namespace weft::engine

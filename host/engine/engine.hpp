@@ -1,0 +1,54 @@
+// The host's execution engine: routes stored events to executions, claims
+// executions with a lease, runs their steps on a worker pool and checkpoints
+// every attempt and result before the next step starts. Several engines (on
+// several machines) share one database; fencing keeps them from colliding.
+#pragma once
+
+#include "definitions/definition.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace weft::engine {
+
+struct EngineOptions {
+  std::string database_url;
+  int workers = 4;
+  /// A host that misses heartbeats this long is presumed dead; its executions move on.
+  std::chrono::milliseconds lease{15000};
+  /// Executions held in memory at once (running, or waiting for a retry).
+  int max_active_executions = 256;
+  std::filesystem::path workflows_dir;  // root for Lua `require`
+  std::size_t lua_memory_limit_bytes = 64u << 20;
+  /// On stop, how long running attempts may take to finish before they are interrupted.
+  std::chrono::milliseconds drain_timeout{10000};
+};
+
+class Engine {
+ public:
+  Engine(EngineOptions options, std::vector<definitions::DefinitionPtr> definitions);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  /// Registers this host, stores the definitions and starts the threads.
+  /// Throws store::StoreError when the database cannot be used.
+  void start();
+  /// Asks the engine to drain and stop; returns at once. Thread-safe.
+  void request_stop();
+  /// Blocks until the engine stopped; returns false if it stopped because it
+  /// lost its lease (another host took over its executions).
+  bool wait();
+
+  const std::string& host_id() const;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace weft::engine
