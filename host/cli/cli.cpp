@@ -1,6 +1,7 @@
 #include "cli/cli.hpp"
 
 #include "cli/args.hpp"
+#include "cli/commands.hpp"
 #include "cli/db_command.hpp"
 
 #include <cstdio>
@@ -30,7 +31,9 @@ using Command = std::function<int(const std::vector<std::string>&)>;
 
 const std::map<std::string, Command>& commands() {
   static const std::map<std::string, Command> table = {
-      {"db", run_db_command},
+      {"db", run_db_command},         {"emit", run_emit},   {"list", run_list},
+      {"serve", run_serve},           {"start", run_start}, {"status", run_status},
+      {"trace", run_trace},           {"validate", run_validate},
   };
   return table;
 }

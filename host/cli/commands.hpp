@@ -1,0 +1,20 @@
+// The sub-commands of `weft` (SPEC section 8), one file each. Each returns its
+// exit code and throws UsageError / RuntimeError for cli.cpp to report.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace weft::cli {
+
+using CommandArgs = std::vector<std::string>;
+
+int run_serve(const CommandArgs& args);
+int run_validate(const CommandArgs& args);
+int run_emit(const CommandArgs& args);
+int run_start(const CommandArgs& args);
+int run_status(const CommandArgs& args);
+int run_list(const CommandArgs& args);
+int run_trace(const CommandArgs& args);
+
+}  // namespace weft::cli

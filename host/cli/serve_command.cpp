@@ -1,0 +1,111 @@
+#include "cli/args.hpp"
+#include "cli/cli.hpp"
+#include "cli/commands.hpp"
+#include "cli/serve_options.hpp"
+#include "definitions/loader.hpp"
+#include "embedded_db/cluster.hpp"
+#include "engine/engine.hpp"
+#include "store/store.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+namespace weft::cli {
+namespace {
+
+constexpr const char* kHelp =
+    "usage: weft serve [--config weft.yaml] [--workflows DIR] [--plugins DIR] [--db URL]\n"
+    "                  [--workers N] [--lease 15s] [--log-format text|json]\n"
+    "runs the host: routes stored events to workflows and executes them until SIGINT/SIGTERM";
+
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+}  // namespace
+
+int run_serve(const CommandArgs& raw) {
+  const Args args(raw, FlagSpec{{"--config", "--workflows", "--plugins", "--db", "--http", "--workers",
+                                 "--log-format", "--lease"},
+                                {"--watch", "--help"}});
+  if (args.has("--help")) {
+    std::puts(kHelp);
+    return kExitOk;
+  }
+  if (!args.positional().empty()) throw UsageError("unexpected argument '" + args.positional()[0] + "'");
+  const auto options = read_serve_options(args);
+  // Not built yet: refuse rather than silently run without what was asked for.
+  if (options.http) throw UsageError("--http: the HTTP API is not available in this build yet");
+  if (options.watch) throw UsageError("--watch: hot reload is not available in this build yet");
+  setup_logging(options.log_format);
+
+  std::error_code ec;
+  if (!std::filesystem::is_directory(options.workflows, ec))
+    throw UsageError("workflows directory '" + options.workflows + "' does not exist (use --workflows)");
+  auto loaded = definitions::load_directory(options.workflows);
+  if (!loaded.diagnostics.empty()) {
+    for (const auto& diagnostic : loaded.diagnostics) std::fprintf(stderr, "%s\n", diagnostic.to_string().c_str());
+    throw UsageError(std::to_string(loaded.diagnostics.size()) + " error(s) in " + options.workflows +
+                     "; fix them or run 'weft validate'");
+  }
+  if (options.plugins) {
+    spdlog::warn("--plugins {}: plugin loading is not available in this build yet; plugin steps fail",
+                 *options.plugins);
+  }
+
+  std::string url;
+  try {
+    url = embedded_db::resolve_database_url(options.db);
+  } catch (const std::exception& error) {
+    throw RuntimeError(error.what());
+  }
+
+  // Signals are taken by one thread with sigtimedwait; every other thread
+  // inherits the blocked mask, so no signal interrupts a worker mid-step.
+  const sigset_t signals = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  engine::EngineOptions engine_options;
+  engine_options.database_url = url;
+  engine_options.workers = options.workers;
+  engine_options.lease = options.lease;
+  engine_options.drain_timeout = options.drain_timeout;
+  engine_options.workflows_dir = std::filesystem::absolute(options.workflows);
+  engine_options.lua_memory_limit_bytes = options.lua_memory_limit_bytes;
+  engine::Engine engine(engine_options, loaded.definitions);
+  try {
+    engine.start();
+  } catch (const std::exception& error) {
+    throw RuntimeError(error.what());
+  }
+  spdlog::info("serving {} workflow(s) from {}; stop with Ctrl-C", loaded.definitions.size(),
+               options.workflows);
+
+  std::atomic<bool> stopped{false};
+  std::thread signal_waiter([&] {
+    const timespec tick{0, 200'000'000};
+    while (!stopped) {
+      const int signal = sigtimedwait(&signals, nullptr, &tick);
+      if (signal == SIGINT || signal == SIGTERM) {
+        spdlog::info("received {}; draining", signal == SIGINT ? "SIGINT" : "SIGTERM");
+        engine.request_stop();
+        return;
+      }
+    }
+  });
+  const bool clean = engine.wait();
+  stopped = true;
+  signal_waiter.join();
+  return clean ? kExitOk : kExitFailure;
+}
+
+}  // namespace weft::cli

@@ -1,0 +1,89 @@
+#include "cli/serve_options.hpp"
+
+#include "common/duration.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+
+namespace weft::cli {
+namespace {
+
+std::string where(const std::string& file, const YAML::Node& node) {
+  const auto mark = node.Mark();
+  return file + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1) + ": ";
+}
+
+int parse_workers(const std::string& text, const std::string& context) {
+  int value = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || ptr != text.data() + text.size() || value < 1 || value > 1024)
+    throw UsageError(context + "workers must be an integer from 1 to 1024, got '" + text + "'");
+  return value;
+}
+
+LogFormat parse_log_format(const std::string& text, const std::string& context) {
+  if (text == "text") return LogFormat::Text;
+  if (text == "json") return LogFormat::JsonLines;
+  throw UsageError(context + "log format must be text or json, got '" + text + "'");
+}
+
+std::chrono::milliseconds parse_positive_duration(const std::string& text, const std::string& context) {
+  const auto value = parse_duration(text);
+  if (!value || value->count() <= 0)
+    throw UsageError(context + "expected a duration like 500ms, 15s or 1m, got '" + text + "'");
+  return *value;
+}
+
+void apply_config_file(const std::string& file, ServeOptions& options) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(file);
+  } catch (const YAML::BadFile&) {
+    throw UsageError("cannot read config file '" + file + "'");
+  } catch (const YAML::Exception& error) {
+    throw UsageError(file + ":" + std::to_string(error.mark.line + 1) + ":" +
+                     std::to_string(error.mark.column + 1) + ": " + error.msg);
+  }
+  if (root.IsNull()) return;
+  if (!root.IsMap()) throw UsageError(where(file, root) + "the config file must be a mapping");
+  for (const auto& entry : root) {
+    const auto key = entry.first.as<std::string>();
+    const auto& value = entry.second;
+    const auto context = where(file, value) + key + ": ";
+    if (key == "plugins" && value.IsMap()) continue;  // per-plugin settings, read by the plugin host
+    if (!value.IsScalar()) throw UsageError(context + "expected a single value");
+    const auto text = value.as<std::string>();
+    if (key == "workflows") options.workflows = text;
+    else if (key == "plugins_dir") options.plugins = text;
+    else if (key == "db") options.db = text;
+    else if (key == "http") options.http = text;
+    else if (key == "workers") options.workers = parse_workers(text, context);
+    else if (key == "log_format") options.log_format = parse_log_format(text, context);
+    else if (key == "lease") options.lease = parse_positive_duration(text, context);
+    else if (key == "drain_timeout") options.drain_timeout = parse_positive_duration(text, context);
+    else if (key == "lua_memory_limit_mb") options.lua_memory_limit_bytes = static_cast<std::size_t>(parse_workers(text, context)) << 20;
+    else
+      throw UsageError(where(file, entry.first) + "unknown setting '" + key +
+                       "' (workflows plugins_dir db http workers log_format lease drain_timeout "
+                       "lua_memory_limit_mb plugins)");
+  }
+}
+
+}  // namespace
+
+ServeOptions read_serve_options(const Args& args) {
+  ServeOptions options;
+  if (const auto config = args.value("--config")) apply_config_file(*config, options);
+  if (const auto value = args.value("--workflows")) options.workflows = *value;
+  if (const auto value = args.value("--plugins")) options.plugins = *value;
+  if (const auto value = args.value("--db")) options.db = *value;
+  if (const auto value = args.value("--http")) options.http = *value;
+  if (const auto value = args.value("--workers")) options.workers = parse_workers(*value, "--workers: ");
+  if (const auto value = args.value("--log-format")) options.log_format = parse_log_format(*value, "--log-format: ");
+  if (const auto value = args.value("--lease")) options.lease = parse_positive_duration(*value, "--lease: ");
+  options.watch = args.has("--watch");
+  return options;
+}
+
+}  // namespace weft::cli

@@ -1,0 +1,29 @@
+// `weft serve` settings: defaults, then the --config file, then flags.
+#pragma once
+
+#include "cli/args.hpp"
+#include "common/log.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace weft::cli {
+
+struct ServeOptions {
+  std::string workflows = "workflows";
+  std::optional<std::string> plugins;
+  std::optional<std::string> db;
+  std::optional<std::string> http;
+  int workers = 4;
+  bool watch = false;
+  LogFormat log_format = LogFormat::Text;
+  std::chrono::milliseconds lease{15000};
+  std::chrono::milliseconds drain_timeout{10000};
+  std::size_t lua_memory_limit_bytes = 64u << 20;
+};
+
+/// Reads the settings. UsageError names the bad flag or `file:line:col` of the bad key.
+ServeOptions read_serve_options(const Args& args);
+
+}  // namespace weft::cli
