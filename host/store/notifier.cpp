@@ -4,7 +4,11 @@
 
 #include <pqxx/pqxx>
 
+#include <poll.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cstdint>
 
 namespace weft::store {
 namespace {
@@ -40,16 +44,19 @@ Notifier::Notifier(const std::string& url, const std::vector<std::string>& chann
 
 Notifier::~Notifier() = default;
 
-bool Notifier::wait(std::chrono::milliseconds timeout) {
+bool Notifier::wait(std::chrono::milliseconds timeout, int wake_fd) {
   try {
     // Hints that arrived while the caller was busy are already queued on the socket.
-    if (impl_->connection.get_notifs() > 0 || impl_->received.exchange(0) > 0) {
-      impl_->received = 0;
-      return true;
+    impl_->connection.get_notifs();
+    if (impl_->received.exchange(0) > 0) return true;
+    pollfd fds[2] = {{impl_->connection.sock(), POLLIN, 0}, {wake_fd, POLLIN, 0}};
+    const int count = wake_fd >= 0 ? 2 : 1;
+    const int ready = ::poll(fds, count, static_cast<int>(std::max<long long>(0, timeout.count())));
+    if (ready > 0 && count == 2 && (fds[1].revents & POLLIN)) {
+      std::uint64_t value = 0;
+      [[maybe_unused]] const auto n = ::read(wake_fd, &value, sizeof value);
     }
-    const auto ms = std::max<long long>(0, timeout.count());
-    impl_->connection.await_notification(static_cast<long>(ms / 1000),
-                                         static_cast<long>((ms % 1000) * 1000));
+    if (ready > 0 && (fds[0].revents & (POLLIN | POLLERR | POLLHUP))) impl_->connection.get_notifs();
     return impl_->received.exchange(0) > 0;
   } catch (const std::exception& error) {
     throw StoreError("lost the wake-up connection: " + describe_sql_error(error));

@@ -113,13 +113,18 @@ struct AttemptRecord {
   EpochMillis finished_at = 0;
 };
 
-/// One checkpoint: an attempt's end, the step's new state, and optionally the
-/// execution's end. Written in one statement, so it commits or not as a whole.
+/// A step row to write, and for a step that will retry, how long until it may.
+struct StepWrite {
+  StepState state;
+  std::optional<std::int64_t> retry_delay_ms;  // next_attempt_at = database now + delay
+};
+
+/// One checkpoint: an attempt's end, step rows (the finished step, steps that
+/// start or are skipped because of it), and optionally the execution's end.
+/// Written in one statement, so it commits or not as a whole.
 struct Checkpoint {
-  std::optional<AttemptRecord> attempt;
-  StepState step;
-  std::optional<std::int64_t> retry_delay_ms;  // step.next_attempt_at = db now + delay
-  std::vector<StepState> starting;             // steps that start now (status running)
+  std::vector<AttemptRecord> attempts;
+  std::vector<StepWrite> steps;
   struct Finish {
     std::string status;
     Json output;

@@ -104,21 +104,6 @@ SELECT (extract(epoch FROM (min(available_at) - now())) * 1000)::bigint
 
 // Every fenced write starts by locking the execution row with the caller's
 // lease; no row means the execution is no longer this caller's.
-inline constexpr Statement kStartSteps{"start_steps", R"sql(
-WITH lease AS (
-  SELECT id FROM weft.executions WHERE id = $1::uuid AND owner = $2::uuid AND fence = $3
-  FOR NO KEY UPDATE),
-up AS (
-  INSERT INTO weft.steps (execution_id, step_id, status, attempts, input, started_at)
-  SELECT lease.id, s.step_id, 'running', s.attempts, s.input, now()
-    FROM lease, jsonb_to_recordset($4::jsonb) AS s(step_id text, attempts int, input jsonb)
-  ON CONFLICT (execution_id, step_id) DO UPDATE
-     SET status = 'running', attempts = EXCLUDED.attempts, input = EXCLUDED.input,
-         next_attempt_at = NULL, started_at = coalesce(weft.steps.started_at, EXCLUDED.started_at)
-  RETURNING 1)
-SELECT (SELECT count(*) FROM lease), (SELECT count(*) FROM up)
-)sql"};
-
 inline constexpr Statement kCheckpoint{"checkpoint", R"sql(
 WITH lease AS (
   SELECT id FROM weft.executions WHERE id = $1::uuid AND owner = $2::uuid AND fence = $3
@@ -160,6 +145,10 @@ WITH r AS (
   UPDATE weft.executions SET owner = NULL, fence = fence + 1, available_at = now(), updated_at = now()
    WHERE id = $1::uuid AND owner = $2::uuid AND fence = $3 RETURNING 1)
 SELECT (SELECT count(*) FROM r), (SELECT count(*) FROM (SELECT pg_notify('weft_work', '') FROM r) n)
+)sql"};
+
+inline constexpr Statement kOwnedExecutions{"owned_executions", R"sql(
+SELECT id::text, fence FROM weft.executions WHERE owner = $1::uuid
 )sql"};
 
 inline constexpr Statement kRegisterHost{"register_host", R"sql(

@@ -17,8 +17,8 @@ constexpr std::array kStatements = {
     sql::kInsertEvent,      sql::kSelectUnroutedEvents, sql::kMarkEventsRouted,
     sql::kInsertExecutions, sql::kStartExecution,       sql::kSaveDefinition,
     sql::kLoadDefinition,   sql::kClaimExecutions,      sql::kSelectEventDocuments,
-    sql::kSelectStepStates, sql::kNextClaimable,        sql::kStartSteps,
-    sql::kCheckpoint,       sql::kRelease,              sql::kRegisterHost,
+    sql::kSelectStepStates, sql::kNextClaimable,
+    sql::kCheckpoint,       sql::kRelease,  sql::kOwnedExecutions,              sql::kRegisterHost,
     sql::kHeartbeat,        sql::kReapHosts,            sql::kUnregisterHost,
     sql::kGetExecution,     sql::kSelectAttempts,       sql::kListExecutions,
     sql::kExecutionsOfTrace, sql::kTrace,
@@ -233,22 +233,10 @@ std::optional<std::int64_t> Store::next_claimable_in() {
   });
 }
 
-bool Store::start_steps(const Lease& lease, const std::vector<StepState>& steps) {
-  return guarded("recording started steps", [&] {
-    JsonArray rows;
-    for (const auto& step : steps) rows.push_back(step_row_json(step, std::nullopt));
-    pqxx::nontransaction txn(connection_->db);
-    const auto row = txn.exec_prepared1(name_of(sql::kStartSteps), lease.execution_id,
-                                        lease.host_id, lease.fence, to_json_text(rows));
-    return row[0].as<long>() > 0;
-  });
-}
-
 bool Store::checkpoint(const Lease& lease, const Checkpoint& checkpoint) {
   return guarded("writing a checkpoint", [&] {
     JsonArray attempts;
-    if (checkpoint.attempt) {
-      const auto& attempt = *checkpoint.attempt;
+    for (const auto& attempt : checkpoint.attempts) {
       attempts.push_back(JsonObject{{"step_id", attempt.step_id},
                                     {"attempt", attempt.attempt},
                                     {"status", attempt.status},
@@ -257,8 +245,7 @@ bool Store::checkpoint(const Lease& lease, const Checkpoint& checkpoint) {
                                     {"finished_at", attempt.finished_at}});
     }
     JsonArray steps;
-    steps.push_back(step_row_json(checkpoint.step, checkpoint.retry_delay_ms));
-    for (const auto& step : checkpoint.starting) steps.push_back(step_row_json(step, std::nullopt));
+    for (const auto& write : checkpoint.steps) steps.push_back(step_row_json(write.state, write.retry_delay_ms));
     std::optional<std::string> finish_status;
     Json finish_output, finish_error;
     if (checkpoint.finish) {
@@ -272,6 +259,16 @@ bool Store::checkpoint(const Lease& lease, const Checkpoint& checkpoint) {
         to_json_text(attempts), to_json_text(steps), text_or_null(finish_status),
         json_or_null(finish_output), json_or_null(finish_error));
     return row[0].as<long>() > 0;
+  });
+}
+
+std::vector<Lease> Store::owned_executions(const std::string& host_id) {
+  return guarded("listing owned executions", [&] {
+    pqxx::nontransaction txn(connection_->db);
+    std::vector<Lease> leases;
+    for (const auto& row : txn.exec_prepared(name_of(sql::kOwnedExecutions), host_id))
+      leases.push_back(Lease{row[0].c_str(), host_id, row[1].as<std::int64_t>()});
+    return leases;
   });
 }
 

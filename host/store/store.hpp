@@ -57,10 +57,10 @@ class Store {
   std::vector<ClaimedExecution> claim_executions(const std::string& host_id, int limit);
   /// Milliseconds until the next unowned execution becomes claimable; nullopt if none.
   std::optional<std::int64_t> next_claimable_in();
-  /// Records that steps start (status running, attempts counted). False: fenced out.
-  bool start_steps(const Lease& lease, const std::vector<StepState>& steps);
   /// Writes one checkpoint in one statement. False: fenced out (nothing written).
   bool checkpoint(const Lease& lease, const Checkpoint& checkpoint);
+  /// Executions this host holds in the database (to find ones it lost track of).
+  std::vector<Lease> owned_executions(const std::string& host_id);
   /// Gives an execution back (e.g. on shutdown): claimable by any host at once.
   bool release(const Lease& lease);
 
@@ -92,8 +92,9 @@ class Notifier {
   ~Notifier();
   Notifier(const Notifier&) = delete;
   Notifier& operator=(const Notifier&) = delete;
-  /// Blocks up to `timeout`; true when at least one notification arrived.
-  bool wait(std::chrono::milliseconds timeout);
+  /// Blocks up to `timeout`, or until `wake_fd` (an eventfd, -1 for none) is
+  /// readable; true when at least one notification arrived.
+  bool wait(std::chrono::milliseconds timeout, int wake_fd = -1);
 
  private:
   struct Impl;

@@ -1,0 +1,298 @@
+// End to end: real `weft serve` processes on a real PostgreSQL database.
+#include "host_fixture.hpp"
+
+#include <set>
+#include <thread>
+
+using weft::test::HostFixture;
+using weft::test::step_of;
+using weft::test::trace_of_emit;
+
+namespace {
+
+constexpr const char* kReturnInput = "return function(ctx, input) return input end\n";
+
+}  // namespace
+
+TEST_CASE("an event runs a workflow to completion", "[host][pg]") {
+  HostFixture fx;
+  fx.workflow("orders/order.yaml", R"(
+id: order
+on:
+  - type: crud
+    where: { data.module: orders, data.qty: { gt: 0 } }
+input: { order_id: "${ event.data.order_id }", qty: "${ event.data.qty }" }
+key: ${ input.order_id }
+steps:
+  - id: price
+    lua: price.lua
+  - id: total
+    lua: total.lua
+    input: { qty: "${ input.qty }", price: "${ steps.price.output.price }" }
+)");
+  fx.script("orders/price.lua", "return function(ctx, input) return { price = 7, order = input.order_id } end\n");
+  fx.script("orders/total.lua", "return function(ctx, input) return { total = input.qty * input.price } end\n");
+  auto host = fx.serve();
+
+  const auto emitted = fx.weft({"emit", "--type", "crud", "--data",
+                                R"({"module":"orders","order_id":"o-1","qty":3})"});
+  REQUIRE(emitted.exit_code == 0);
+  const auto executions = fx.executions_of_trace(trace_of_emit(emitted.out), 1);
+  REQUIRE(executions.size() == 1);
+  const auto detail = fx.finished(executions[0].id);
+  CHECK(detail.summary.status == "completed");
+  CHECK(detail.summary.key == std::optional<std::string>("o-1"));
+  CHECK(detail.input.at("qty").as_int64() == 3);
+  CHECK(detail.output.at("total").as_int64() == 21);
+  CHECK(step_of(detail, "price").state.output.at("order").as_string() == "o-1");
+  CHECK(step_of(detail, "total").state.attempts == 1);
+
+  // An event the filter rejects starts nothing.
+  const auto ignored = fx.weft({"emit", "--type", "crud", "--data", R"({"module":"orders","order_id":"o-2","qty":0})"});
+  REQUIRE(ignored.exit_code == 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CHECK(fx.store().executions_of_trace(trace_of_emit(ignored.out)).empty());
+}
+
+TEST_CASE("one event starts every workflow it matches", "[host][pg]") {
+  HostFixture fx;
+  for (const auto* id : {"audit", "notify", "bill"}) {
+    fx.workflow(std::string(id) + ".yaml", std::string("id: ") + id + R"(
+on: [ { type: "orders.*" } ]
+steps: [ { id: only, lua: step.lua } ]
+)");
+  }
+  fx.workflow("other.yaml", "id: other\non: [ { type: invoices.created } ]\nsteps: [ { id: only, lua: step.lua } ]\n");
+  fx.script("step.lua", kReturnInput);
+  auto host = fx.serve();
+  const auto emitted = fx.weft({"emit", "--type", "orders.created", "--data", R"({"n":1})"});
+  REQUIRE(emitted.exit_code == 0);
+  const auto trace = trace_of_emit(emitted.out);
+  const auto executions = fx.executions_of_trace(trace, 3);
+  std::set<std::string> workflows;
+  for (const auto& execution : executions) {
+    workflows.insert(execution.workflow);
+    CHECK(fx.finished(execution.id).summary.status == "completed");
+  }
+  CHECK(workflows == std::set<std::string>{"audit", "bill", "notify"});
+}
+
+TEST_CASE("a duplicate event is stored and routed once", "[host][pg]") {
+  HostFixture fx;
+  fx.workflow("w.yaml", "id: w\non: [ { type: ping } ]\nsteps: [ { id: only, lua: step.lua } ]\n");
+  fx.script("step.lua", kReturnInput);
+  auto host = fx.serve();
+  const auto first = fx.weft({"emit", "--type", "ping", "--id", "evt-1", "--source", "test", "--data", "{}"});
+  const auto second = fx.weft({"emit", "--type", "ping", "--id", "evt-1", "--source", "test", "--data", "{}"});
+  REQUIRE(first.exit_code == 0);
+  REQUIRE(second.exit_code == 0);
+  CHECK(first.out.rfind("accepted", 0) == 0);
+  CHECK(second.out.rfind("duplicate", 0) == 0);
+  const auto executions = fx.executions_of_trace(trace_of_emit(first.out), 1);
+  REQUIRE(executions.size() == 1);
+  fx.finished(executions[0].id);
+  CHECK(fx.store().list_executions({"w", std::nullopt, 100}).size() == 1);
+}
+
+TEST_CASE("the same key gives one execution", "[host][pg]") {
+  HostFixture fx;
+  fx.workflow("w.yaml", "id: keyed\nkey: ${ input.order }\nsteps: [ { id: only, lua: step.lua } ]\n");
+  fx.script("step.lua", kReturnInput);
+  const auto first = fx.weft({"start", "keyed", "--workflows", fx.workflows(), "--input", R"({"order":"A"})"});
+  const auto again = fx.weft({"start", "keyed", "--workflows", fx.workflows(), "--input", R"({"order":"A"})"});
+  const auto other = fx.weft({"start", "keyed", "--workflows", fx.workflows(), "--input", R"({"order":"B"})"});
+  const auto explicit_key = fx.weft({"start", "keyed", "--workflows", fx.workflows(), "--key", "A", "--input", "{}"});
+  REQUIRE(first.exit_code == 0);
+  REQUIRE(again.exit_code == 0);
+  CHECK(first.out == again.out);
+  CHECK(first.out == explicit_key.out);
+  CHECK(first.out != other.out);
+  CHECK(again.err.find("already exists") != std::string::npos);
+  CHECK(fx.store().list_executions({"keyed", std::nullopt, 100}).size() == 2);
+}
+
+TEST_CASE("a failing step is retried and every attempt is recorded", "[host][pg]") {
+  HostFixture fx;
+  fx.workflow("w.yaml", R"(
+id: flaky
+defaults:
+  retry: { max_attempts: 4, initial_interval: 50ms, backoff: 2.0, jitter: none }
+steps:
+  - id: flaky
+    lua: flaky.lua
+  - id: never_ok
+    lua: fail.lua
+    retry: { max_attempts: 2, initial_interval: 10ms }
+    after: []
+  - id: fatal
+    lua: fatal.lua
+    after: []
+)");
+  fx.script("flaky.lua", R"(return function(ctx, input)
+  if ctx.attempt < 3 then error("not yet, attempt " .. ctx.attempt) end
+  return { attempt = ctx.attempt }
+end
+)");
+  fx.script("fail.lua", "return function(ctx, input) error({ code = 'busy', message = 'try later' }) end\n");
+  fx.script("fatal.lua", "return function(ctx, input) weft.fail('bad_input', 'cannot work with this') end\n");
+  auto host = fx.serve();
+  const auto started = fx.weft({"start", "flaky", "--workflows", fx.workflows()});
+  REQUIRE(started.exit_code == 0);
+  auto id = started.out.substr(0, 36);
+  const auto detail = fx.finished(id);
+  CHECK(detail.summary.status == "failed");
+
+  const auto& flaky = step_of(detail, "flaky");
+  CHECK(flaky.state.status == "completed");
+  CHECK(flaky.state.attempts == 3);
+  REQUIRE(flaky.attempts.size() == 3);
+  CHECK(flaky.attempts[0].status == "failed");
+  CHECK(flaky.attempts[0].error.at("code").as_string() == "error");
+  CHECK(std::string(flaky.attempts[0].error.at("message").as_string()).find("not yet, attempt 1") != std::string::npos);
+  CHECK(flaky.attempts[2].status == "completed");
+  // jitter none: the second attempt waits the full 50ms after the first.
+  CHECK(flaky.attempts[1].started_at - flaky.attempts[0].finished_at >= 45);
+
+  const auto& never = step_of(detail, "never_ok");
+  CHECK(never.state.status == "failed");
+  CHECK(never.state.attempts == 2);
+  CHECK(never.state.error.at("code").as_string() == "busy");
+
+  const auto& fatal = step_of(detail, "fatal");
+  CHECK(fatal.state.status == "failed");
+  CHECK(fatal.state.attempts == 1);  // weft.fail is not retryable
+  CHECK(fatal.state.error.at("code").as_string() == "bad_input");
+  CHECK(detail.error.at("step").is_string());
+}
+
+TEST_CASE("an endless Lua loop is interrupted by the step timeout", "[host][pg]") {
+  HostFixture fx;
+  fx.workflow("w.yaml", R"(
+id: spin
+steps:
+  - id: spin
+    lua: spin.lua
+    timeout: 300ms
+    retry: { max_attempts: 1 }
+)");
+  fx.script("spin.lua", "return function(ctx, input) while true do end end\n");
+  fx.workflow("ok.yaml", "id: ok\nsteps: [ { id: only, lua: ok.lua } ]\n");
+  fx.script("ok.lua", kReturnInput);
+  auto host = fx.serve();
+  const auto spin = fx.weft({"start", "spin", "--workflows", fx.workflows()});
+  const auto ok = fx.weft({"start", "ok", "--workflows", fx.workflows()});
+  const auto detail = fx.finished(spin.out.substr(0, 36));
+  CHECK(detail.summary.status == "failed");
+  const auto& step = step_of(detail, "spin");
+  CHECK(step.state.error.at("code").as_string() == "timeout");
+  REQUIRE(step.attempts.size() == 1);
+  const auto took = step.attempts[0].finished_at - step.attempts[0].started_at;
+  CHECK(took >= 250);
+  CHECK(took < 3000);
+  // The host is unharmed: other executions complete.
+  CHECK(fx.finished(ok.out.substr(0, 36)).summary.status == "completed");
+  CHECK(host->running());
+}
+
+TEST_CASE("DAG steps fan out and fan in", "[host][pg]") {
+  HostFixture fx;
+  fx.workflow("w.yaml", R"(
+id: dag
+steps:
+  - id: a
+    lua: step.lua
+  - id: b
+    lua: slow.lua
+    after: [a]
+  - id: c
+    lua: slow.lua
+    after: [a]
+  - id: skipped
+    if: ${ input.skip == true }
+    lua: step.lua
+    after: [a]
+  - id: d
+    lua: join.lua
+    after: [b, c, skipped]
+    input: { b: "${ steps.b.status }", c: "${ steps.c.status }", s: "${ steps.skipped.status }" }
+)");
+  fx.script("step.lua", kReturnInput);
+  fx.script("slow.lua", R"(return function(ctx, input)
+  local until_ms = weft.now() + 300
+  while weft.now() < until_ms do end
+  return { step = ctx.step }
+end
+)");
+  fx.script("join.lua", "return function(ctx, input) return input end\n");
+  auto host = fx.serve();
+  const auto started = fx.weft({"start", "dag", "--workflows", fx.workflows(), "--input", R"({"skip":false})"});
+  const auto detail = fx.finished(started.out.substr(0, 36));
+  REQUIRE(detail.summary.status == "completed");
+  const auto& a = step_of(detail, "a").attempts.at(0);
+  const auto& b = step_of(detail, "b").attempts.at(0);
+  const auto& c = step_of(detail, "c").attempts.at(0);
+  const auto& d = step_of(detail, "d").attempts.at(0);
+  CHECK(b.started_at >= a.finished_at);
+  CHECK(c.started_at >= a.finished_at);
+  // b and c ran at the same time (fan-out), d after both (fan-in).
+  CHECK(b.started_at < c.finished_at);
+  CHECK(c.started_at < b.finished_at);
+  CHECK(d.started_at >= b.finished_at);
+  CHECK(d.started_at >= c.finished_at);
+  CHECK(step_of(detail, "skipped").state.status == "skipped");
+  CHECK(detail.output.at("s").as_string() == "skipped");
+  CHECK(detail.output.at("b").as_string() == "completed");
+}
+
+TEST_CASE("a killed host's executions are resumed by another host", "[host][pg][crash]") {
+  HostFixture fx;
+  fx.workflow("w.yaml", R"(
+id: long
+steps:
+  - id: first
+    lua: step.lua
+  - id: slow
+    lua: slow.lua
+    timeout: 10s
+  - id: last
+    lua: step.lua
+)");
+  fx.script("step.lua", kReturnInput);
+  fx.script("slow.lua", R"(return function(ctx, input)
+  local until_ms = weft.now() + 1500
+  while weft.now() < until_ms do end
+  return { attempt = ctx.attempt }
+end
+)");
+  auto doomed = fx.serve({"--lease", "2s"});
+  std::vector<std::string> ids;
+  for (int i = 0; i < 6; ++i) {
+    const auto started = fx.weft({"start", "long", "--workflows", fx.workflows()});
+    REQUIRE(started.exit_code == 0);
+    ids.push_back(started.out.substr(0, 36));
+  }
+  // Kill while `slow` attempts are in flight.
+  REQUIRE(weft::test::eventually([&] {
+    const auto detail = fx.store().get_execution(ids[0]);
+    for (const auto& step : detail->steps) {
+      if (step.state.step_id == "slow" && step.state.status == "running") return true;
+    }
+    return false;
+  }));
+  doomed->kill_hard();
+  const auto killed_at = std::chrono::steady_clock::now();
+  auto survivor = fx.serve({"--lease", "2s"});
+  for (const auto& id : ids) {
+    const auto detail = fx.finished(id, std::chrono::seconds(60));
+    CHECK(detail.summary.status == "completed");
+    CHECK(step_of(detail, "last").state.status == "completed");
+  }
+  const auto resumed_after = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - killed_at);
+  CHECK(resumed_after < std::chrono::seconds(30));
+  // The attempt that was cut short is on record as lost, and was retried.
+  const auto detail = fx.store().get_execution(ids[0]);
+  const auto& slow = step_of(*detail, "slow");
+  CHECK(slow.state.attempts >= 2);
+  CHECK(slow.attempts.front().error.at("code").as_string() == "host_lost");
+}
