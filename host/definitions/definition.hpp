@@ -18,7 +18,8 @@ namespace weft::definitions {
 
 /// A `${ expr }` Lua expression as written, with where it was written.
 struct Expression {
-  std::string code;  // the Lua expression between `${` and `}` (or an `if:` condition)
+  std::string code;   // the Lua expression between `${` and `}` (or an `if:` condition), trimmed
+  std::string chunk;  // `return (<code>\n)`: ready to load; the newline keeps a `--` comment from eating `)`
   SourceLocation location;
 };
 
@@ -30,7 +31,8 @@ struct ValueTemplate {
   std::uint64_t id = 0;        // unique in the process; lets each Lua VM cache the compiled chunk
   Json constant;               // the value itself when `is_constant`
   bool is_constant = true;
-  std::string lua_chunk;       // `return <lua constructor>`; evaluated with event/input/steps/execution
+  std::string lua_chunk;       // `return <lua constructor>` (empty when constant); evaluated with
+                               // event/input/steps/execution as globals and weft.null/array/_text
   std::vector<Expression> expressions;  // each `${ }` inside, for diagnostics
   SourceLocation location;
 };
@@ -133,7 +135,7 @@ struct Step {
 enum class OnFailure : std::uint8_t { Compensate, Fail };
 
 struct ConcurrencySpec {
-  ValueTemplate key;
+  ValueTemplate key;  // without `key:` a constant "": one limit for the whole workflow
   int limit = 1;
 };
 
@@ -148,7 +150,7 @@ struct SourceBundle {
 struct Definition {
   std::string id;
   std::string version;       // the declared integer as text, else the content hash
-  std::string content_hash;  // hex SHA-256-like hash of the bundle; identifies the exact snapshot
+  std::string content_hash;  // hex SHA-256 of the bundle (YAML + scripts); identifies the exact snapshot
   std::string description;
   std::vector<Trigger> triggers;
   std::optional<ValueTemplate> input;  // absent: event.data
@@ -157,7 +159,8 @@ struct Definition {
   std::optional<Millis> timeout;
   OnFailure on_failure = OnFailure::Compensate;
   std::vector<Step> steps;  // in file order
-  SourceBundle source;
+  SourceBundle source;       // the YAML and exactly the scripts it names
+  SourceLocation location;   // where `id:` is written
 
   const Step* find_step(std::string_view step_id) const;
 };
