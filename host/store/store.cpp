@@ -1,5 +1,6 @@
 #include "store/store.hpp"
 
+#include "store/checkpoint_writer.hpp"
 #include "store/pg_values.hpp"
 #include "store/sql_errors.hpp"
 #include "store/statements.hpp"
@@ -233,32 +234,38 @@ std::optional<std::int64_t> Store::next_claimable_in() {
   });
 }
 
+bool write_checkpoint(pqxx::transaction_base& txn, const Lease& lease, const Checkpoint& checkpoint) {
+  JsonArray attempts;
+  for (const auto& attempt : checkpoint.attempts) {
+    attempts.push_back(JsonObject{{"step_id", attempt.step_id},
+                                  {"attempt", attempt.attempt},
+                                  {"status", attempt.status},
+                                  {"error", attempt.error},
+                                  {"started_at", attempt.started_at},
+                                  {"finished_at", attempt.finished_at}});
+  }
+  JsonArray steps;
+  for (const auto& write : checkpoint.steps) steps.push_back(step_row_json(write.state, write.retry_delay_ms));
+  std::optional<std::string> finish_status;
+  Json finish_output, finish_error;
+  if (checkpoint.finish) {
+    finish_status = checkpoint.finish->status;
+    finish_output = checkpoint.finish->output;
+    finish_error = checkpoint.finish->error;
+  }
+  const auto row = txn.exec_prepared1(
+      name_of(sql::kCheckpoint), lease.execution_id, lease.host_id, lease.fence,
+      to_json_text(attempts), to_json_text(steps), text_or_null(finish_status),
+      json_or_null(finish_output), json_or_null(finish_error));
+  return row[0].as<long>() > 0;
+}
+
+pqxx::connection_base& Store::connection() { return connection_->db; }
+
 bool Store::checkpoint(const Lease& lease, const Checkpoint& checkpoint) {
   return guarded("writing a checkpoint", [&] {
-    JsonArray attempts;
-    for (const auto& attempt : checkpoint.attempts) {
-      attempts.push_back(JsonObject{{"step_id", attempt.step_id},
-                                    {"attempt", attempt.attempt},
-                                    {"status", attempt.status},
-                                    {"error", attempt.error},
-                                    {"started_at", attempt.started_at},
-                                    {"finished_at", attempt.finished_at}});
-    }
-    JsonArray steps;
-    for (const auto& write : checkpoint.steps) steps.push_back(step_row_json(write.state, write.retry_delay_ms));
-    std::optional<std::string> finish_status;
-    Json finish_output, finish_error;
-    if (checkpoint.finish) {
-      finish_status = checkpoint.finish->status;
-      finish_output = checkpoint.finish->output;
-      finish_error = checkpoint.finish->error;
-    }
     pqxx::nontransaction txn(connection_->db);
-    const auto row = txn.exec_prepared1(
-        name_of(sql::kCheckpoint), lease.execution_id, lease.host_id, lease.fence,
-        to_json_text(attempts), to_json_text(steps), text_or_null(finish_status),
-        json_or_null(finish_output), json_or_null(finish_error));
-    return row[0].as<long>() > 0;
+    return write_checkpoint(txn, lease, checkpoint);
   });
 }
 

@@ -15,7 +15,13 @@
 #include <string>
 #include <vector>
 
+namespace pqxx {
+class connection_base;
+}  // namespace pqxx
+
 namespace weft::store {
+
+class StepTransaction;
 
 /// A database failure the caller cannot fix by changing its input
 /// (connection lost, server shutting down, ...). The message is for people.
@@ -81,6 +87,9 @@ class Store {
   std::vector<ExecutionSummary> executions_of_trace(const std::string& trace_id);
 
  private:
+  friend class StepTransaction;
+  pqxx::connection_base& connection();
+
   struct Connection;
   std::unique_ptr<Connection> connection_;
 };

@@ -1,0 +1,123 @@
+#include "store/step_transaction.hpp"
+
+#include "store/checkpoint_writer.hpp"
+#include "store/pg_values.hpp"
+
+#include <pqxx/pqxx>
+
+namespace weft::store {
+namespace {
+
+// Built-in type OIDs (pg_type.dat); values of other types arrive as text.
+constexpr pqxx::oid kBool = 16, kInt8 = 20, kInt2 = 21, kInt4 = 23, kOid = 26, kJson = 114,
+                    kFloat4 = 700, kFloat8 = 701, kNumeric = 1700, kJsonb = 3802;
+
+Json field_value(const pqxx::field& field) {
+  if (field.is_null()) return nullptr;
+  switch (field.type()) {
+    case kBool: return field.as<bool>();
+    case kInt2:
+    case kInt4:
+    case kInt8:
+    case kOid: return field.as<std::int64_t>();
+    case kFloat4:
+    case kFloat8:
+    case kNumeric: return field.as<double>();
+    case kJson:
+    case kJsonb: return json_column(field);
+    default: return Json(std::string_view(field.c_str(), field.size()));
+  }
+}
+
+// Parameters are sent as text and typed by the server; JSON values go as JSON text.
+std::vector<NullableText> bind(const std::vector<Json>& params) {
+  std::vector<NullableText> bound;
+  bound.reserve(params.size());
+  for (const auto& param : params) {
+    if (param.is_null()) bound.push_back({});
+    else if (param.is_string()) bound.push_back({std::string(param.get_string())});
+    else if (param.is_bool()) bound.push_back({param.get_bool() ? "true" : "false"});
+    else bound.push_back({to_json_text(param)});
+  }
+  return bound;
+}
+
+const char* isolation_sql(IsolationLevel isolation) {
+  switch (isolation) {
+    case IsolationLevel::RepeatableRead: return "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ";
+    case IsolationLevel::Serializable: return "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE";
+    case IsolationLevel::ReadCommitted: break;
+  }
+  return "SET TRANSACTION ISOLATION LEVEL READ COMMITTED";
+}
+
+template <typename Body>
+auto classified(Body&& body) -> decltype(body()) {
+  try {
+    return body();
+  } catch (const SqlError&) {
+    throw;
+  } catch (const std::exception& error) {
+    throw SqlError(classify_sql_error(error));
+  }
+}
+
+}  // namespace
+
+struct StepTransaction::Impl {
+  explicit Impl(pqxx::connection_base& connection) : txn(connection) {}
+  pqxx::work txn;
+  bool committed = false;
+};
+
+StepTransaction::StepTransaction(Store& store, IsolationLevel isolation,
+                                 std::optional<std::chrono::milliseconds> statement_timeout) {
+  classified([&] {
+    impl_ = std::make_unique<Impl>(store.connection());
+    impl_->txn.exec(isolation_sql(isolation));
+    if (statement_timeout) {
+      impl_->txn.exec_params("SELECT set_config('statement_timeout', $1, true)",
+                             std::to_string(statement_timeout->count()));
+    }
+    return 0;
+  });
+}
+
+StepTransaction::~StepTransaction() = default;  // pqxx::work rolls back if not committed
+
+Json StepTransaction::query(std::string_view sql, const std::vector<Json>& params) {
+  return classified([&] {
+    const auto bound = bind(params);
+    const auto result = impl_->txn.exec_params(std::string(sql), pqxx::prepare::make_dynamic_params(bound));
+    JsonArray rows;
+    rows.reserve(result.size());
+    for (const auto& row : result) {
+      JsonObject object;
+      for (const auto& field : row) object[field.name()] = field_value(field);
+      rows.push_back(std::move(object));
+    }
+    return Json(std::move(rows));
+  });
+}
+
+std::int64_t StepTransaction::exec(std::string_view sql, const std::vector<Json>& params) {
+  return classified([&] {
+    const auto bound = bind(params);
+    const auto result = impl_->txn.exec_params(std::string(sql), pqxx::prepare::make_dynamic_params(bound));
+    return static_cast<std::int64_t>(result.affected_rows());
+  });
+}
+
+bool StepTransaction::checkpoint(const Lease& lease, const Checkpoint& checkpoint) {
+  return classified([&] { return write_checkpoint(impl_->txn, lease, checkpoint); });
+}
+
+void StepTransaction::commit() {
+  classified([&] {
+    impl_->txn.commit();
+    impl_->committed = true;
+    return 0;
+  });
+}
+
+}  // namespace weft::store

@@ -1,0 +1,58 @@
+// The transaction a `transaction:` step runs its SQL in (SPEC section 4). The
+// host writes the step's checkpoint inside it before COMMIT, so the step's
+// effects and the record that it ran commit together or not at all.
+#pragma once
+
+#include "common/json.hpp"
+#include "common/outcome.hpp"
+#include "store/records.hpp"
+#include "store/store.hpp"
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+namespace weft::store {
+
+enum class IsolationLevel : std::uint8_t { ReadCommitted, RepeatableRead, Serializable };
+
+/// A SQL failure inside a step, classified by SQLSTATE (SPEC section 4).
+class SqlError : public std::runtime_error {
+ public:
+  explicit SqlError(StepError error) : std::runtime_error(error.message), error_(std::move(error)) {}
+  const StepError& error() const { return error_; }
+
+ private:
+  StepError error_;
+};
+
+/// Classifies any exception thrown by libpqxx (or a broken connection) as a step error.
+StepError classify_sql_error(const std::exception& error);
+
+class StepTransaction {
+ public:
+  /// Begins on `store`'s connection. Throws SqlError.
+  StepTransaction(Store& store, IsolationLevel isolation,
+                  std::optional<std::chrono::milliseconds> statement_timeout);
+  ~StepTransaction();  // rolls back unless committed
+  StepTransaction(const StepTransaction&) = delete;
+  StepTransaction& operator=(const StepTransaction&) = delete;
+
+  /// Runs `sql` with `$1..$n` bound to `params`; rows as JSON objects. Throws SqlError.
+  Json query(std::string_view sql, const std::vector<Json>& params);
+  /// Runs `sql`; the number of rows it affected. Throws SqlError.
+  std::int64_t exec(std::string_view sql, const std::vector<Json>& params);
+
+  /// The step's checkpoint, in this transaction. False: fenced out.
+  bool checkpoint(const Lease& lease, const Checkpoint& checkpoint);
+  /// Throws SqlError; a lost connection during COMMIT leaves the outcome in doubt.
+  void commit();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace weft::store
