@@ -53,6 +53,12 @@ class Engine::Impl {
                std::vector<std::size_t>& to_run);
   std::optional<store::Checkpoint::Finish> finish_if_done(ExecutionRun& run);
   void fail_step(ExecutionRun& run, std::size_t index, const StepError& error);
+  /// Records an attempt's outcome in the run and the checkpoint; the retry delay if it will retry.
+  std::optional<Millis> apply_outcome(ExecutionRun& run, std::size_t index, const StepOutcome& outcome,
+                                      store::EpochMillis started, store::EpochMillis finished,
+                                      store::Checkpoint& checkpoint);
+  /// After a successful write: a finishing checkpoint ends the run here.
+  void finish_commit(const RunPtr& run, const store::Checkpoint& checkpoint);
   void schedule_retry(const RunPtr& run, std::size_t index, Millis delay);
   /// Writes the checkpoint; on success marks a finished run done. False when the
   /// run is no longer ours (it is then dropped and, when in doubt, handed back).

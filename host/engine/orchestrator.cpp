@@ -6,6 +6,7 @@
 #include "engine/engine_impl.hpp"
 #include "engine/retry.hpp"
 #include "engine/step_runner.hpp"
+#include "engine/transaction_database.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -29,6 +30,15 @@ lua::Scope scope_of(const ExecutionRun& run, const Json& steps, const Json& exec
   scope.steps = &steps;
   scope.execution = &execution;
   return scope;
+}
+
+store::IsolationLevel isolation_of(definitions::Isolation isolation) {
+  switch (isolation) {
+    case definitions::Isolation::RepeatableRead: return store::IsolationLevel::RepeatableRead;
+    case definitions::Isolation::Serializable: return store::IsolationLevel::Serializable;
+    case definitions::Isolation::ReadCommitted: break;
+  }
+  return store::IsolationLevel::ReadCommitted;
 }
 
 StepError expression_error(const std::string& what, const StepError& cause) {
@@ -114,7 +124,6 @@ std::optional<store::Checkpoint::Finish> Engine::Impl::finish_if_done(ExecutionR
 }
 
 bool Engine::Impl::commit(const RunPtr& run, WorkerContext& context, store::Checkpoint checkpoint) {
-  const bool finishing = checkpoint.finish.has_value();
   try {
     if (!context.store().checkpoint(run->lease(), checkpoint)) {
       spdlog::warn("execution {} now belongs to another host (fenced out); dropping it here",
@@ -140,7 +149,12 @@ bool Engine::Impl::commit(const RunPtr& run, WorkerContext& context, store::Chec
     retire(*run);
     return false;
   }
-  if (finishing) {
+  finish_commit(run, checkpoint);
+  return true;
+}
+
+void Engine::Impl::finish_commit(const RunPtr& run, const store::Checkpoint& checkpoint) {
+  if (checkpoint.finish) {
     run->finished = true;
     const auto& finish = *checkpoint.finish;
     if (finish.status == store::execution_status::kCompleted) {
@@ -152,7 +166,6 @@ bool Engine::Impl::commit(const RunPtr& run, WorkerContext& context, store::Chec
     }
     retire(*run);
   }
-  return true;
 }
 
 void Engine::Impl::dispatch(const RunPtr& run, const std::vector<std::size_t>& indexes) {
@@ -227,6 +240,44 @@ void Engine::Impl::resume(const RunPtr& run, WorkerContext& context) {
   if (commit(run, context, std::move(checkpoint))) dispatch(run, to_run);
 }
 
+std::optional<Millis> Engine::Impl::apply_outcome(ExecutionRun& run, std::size_t index,
+                                                  const StepOutcome& outcome,
+                                                  store::EpochMillis started,
+                                                  store::EpochMillis finished,
+                                                  store::Checkpoint& checkpoint) {
+  auto& current = run.steps()[index];
+  const auto& step = *current.definition;
+  std::optional<Millis> retry_in;
+  if (outcome.ok()) {
+    current.phase = StepPhase::Completed;
+    current.output = outcome.output();
+    current.error = nullptr;
+    checkpoint.attempts.push_back({step.id, current.attempts, "completed", nullptr, started, finished});
+  } else {
+    StepError error = outcome.error();
+    if (error.code == "cancelled" && draining_ && !run.timed_out) {
+      error = StepError{"host_shutdown", "the host shut down during the attempt", true, nullptr};
+    }
+    checkpoint.attempts.push_back({step.id, current.attempts, "failed", error.to_json(), started, finished});
+    current.error = error.to_json();
+    const auto& policy = step.action.retry;
+    if (!run.timed_out && !run.failure && should_retry(policy, error, current.attempts)) {
+      std::lock_guard rng_lock(rng_mutex_);
+      retry_in = retry_delay(policy, current.attempts, rng_);
+      current.phase = StepPhase::Retrying;
+      spdlog::warn("step {} attempt {} of {} failed ({}: {}); retrying in {}ms", step.id,
+                   current.attempts, policy.max_attempts, error.code, error.message, retry_in->count());
+    } else {
+      spdlog::error("step {} failed after {} attempt(s): {}: {}", step.id, current.attempts, error.code,
+                    error.message);
+      fail_step(run, index, error);
+    }
+  }
+  checkpoint.steps.push_back(
+      {run.state_of(index), retry_in ? std::optional<std::int64_t>(retry_in->count()) : std::nullopt});
+  return retry_in;
+}
+
 void Engine::Impl::run_attempt(const RunPtr& run, std::size_t index, WorkerContext& context) {
   StepSlot slot;
   Json steps_scope;
@@ -239,50 +290,98 @@ void Engine::Impl::run_attempt(const RunPtr& run, std::size_t index, WorkerConte
   const auto& step = *slot.definition;
   LogScope log_scope(log_context(*run, step.id));
   const auto started = now_millis();
-  auto outcome = run_step_attempt(*run, slot, steps_scope, context.vm(), options_.lua_memory_limit_bytes);
+
+  // A transactional step's SQL and its checkpoint share one transaction.
+  std::unique_ptr<store::StepTransaction> transaction;
+  std::optional<TransactionDatabase> database;
+  std::optional<StepOutcome> outcome;
+  if (step.kind == definitions::StepKind::Action && step.action.transaction) {
+    try {
+      transaction = std::make_unique<store::StepTransaction>(
+          context.store(), isolation_of(step.action.transaction->isolation),
+          step.action.transaction->statement_timeout);
+      database.emplace(*transaction);
+    } catch (const store::SqlError& error) {
+      context.reset_store();
+      outcome = StepOutcome::failure(error.error());
+    } catch (const store::StoreError& error) {
+      context.reset_store();
+      outcome = StepOutcome::failure(StepError{"connection", error.what(), true, nullptr});
+    }
+  }
+  if (!outcome) {
+    outcome = run_step_attempt(*run, slot, steps_scope, context.vm(), options_.lua_memory_limit_bytes,
+                               database ? &*database : nullptr);
+  }
   const auto finished = now_millis();
 
   std::lock_guard lock(run->mutex);
   if (run->abandoned || run->finished) return;
-  auto& current = run->steps()[index];
-  store::Checkpoint checkpoint;
-  std::optional<std::int64_t> retry_delay_ms;
-  if (outcome.ok()) {
-    current.phase = StepPhase::Completed;
-    current.output = outcome.output();
-    current.error = nullptr;
-    checkpoint.attempts.push_back({step.id, current.attempts, "completed", nullptr, started, finished});
-    spdlog::debug("step {} completed (attempt {})", step.id, current.attempts);
-  } else {
-    StepError error = outcome.error();
-    if (error.code == "cancelled" && draining_ && !run->timed_out) {
-      error = StepError{"host_shutdown", "the host shut down during the attempt", true, nullptr};
-    }
-    checkpoint.attempts.push_back({step.id, current.attempts, "failed", error.to_json(), started, finished});
-    current.error = error.to_json();
-    const auto& policy = step.action.retry;
-    if (!run->timed_out && !run->failure && should_retry(policy, error, current.attempts)) {
-      Millis delay;
-      {
-        std::lock_guard rng_lock(rng_mutex_);
-        delay = retry_delay(policy, current.attempts, rng_);
+  if (transaction && outcome->ok()) {
+    const auto saved_steps = run->steps();
+    const auto saved_failure = run->failure;
+    store::Checkpoint checkpoint;
+    const auto retry_in = apply_outcome(*run, index, *outcome, started, finished, checkpoint);
+    std::vector<std::size_t> to_run;
+    advance(*run, context.vm(), checkpoint.steps, to_run);
+    checkpoint.finish = finish_if_done(*run);
+    bool written = false;
+    try {
+      written = transaction->checkpoint(run->lease(), checkpoint);
+      if (!written) {
+        transaction.reset();  // roll back the step's effects: the execution is not ours
+        spdlog::warn("execution {} now belongs to another host (fenced out); rolled back step {}",
+                     run->record().id, step.id);
+        run->abandoned = true;
+        run->cancel = true;
+        retire(*run);
+        return;
       }
-      current.phase = StepPhase::Retrying;
-      retry_delay_ms = delay.count();
-      spdlog::warn("step {} attempt {} of {} failed ({}: {}); retrying in {}ms", step.id,
-                   current.attempts, policy.max_attempts, error.code, error.message, delay.count());
-      schedule_retry(run, index, delay);
-    } else {
-      spdlog::error("step {} failed after {} attempt(s): {}: {}", step.id, current.attempts, error.code,
-                    error.message);
-      fail_step(*run, index, error);
+      transaction->commit();
+    } catch (const store::SqlError& error) {
+      if (written) {
+        // COMMIT itself failed: the outcome is unknown. Whoever claims the
+        // execution next reads what the database has (the checkpoint commits
+        // with the effects or not at all).
+        spdlog::error("commit of step {} in execution {} is in doubt: {}; handing it back", step.id,
+                      run->record().id, error.what());
+        run->abandoned = true;
+        run->cancel = true;
+        context.reset_store();
+        try {
+          context.store().release(run->lease());
+        } catch (const std::exception&) {
+          // The orphan sweep or the lease expiry hands it back later.
+        }
+        retire(*run);
+        return;
+      }
+      // The checkpoint statement failed inside the transaction (e.g. a
+      // serialization failure): the attempt failed; undo and record that instead.
+      transaction.reset();
+      run->steps() = saved_steps;
+      run->failure = saved_failure;
+      outcome = StepOutcome::failure(error.error());
+      store::Checkpoint failed;
+      const auto retry = apply_outcome(*run, index, *outcome, started, finished, failed);
+      failed.finish = finish_if_done(*run);
+      if (commit(run, context, std::move(failed)) && retry) schedule_retry(run, index, *retry);
+      return;
     }
+    finish_commit(run, checkpoint);
+    if (retry_in) schedule_retry(run, index, *retry_in);
+    dispatch(run, to_run);
+    return;
   }
-  checkpoint.steps.push_back({run->state_of(index), retry_delay_ms});
+  transaction.reset();  // a failed transactional attempt leaves nothing behind
+  store::Checkpoint checkpoint;
+  const auto retry_in = apply_outcome(*run, index, *outcome, started, finished, checkpoint);
   std::vector<std::size_t> to_run;
   advance(*run, context.vm(), checkpoint.steps, to_run);
   checkpoint.finish = finish_if_done(*run);
-  if (commit(run, context, std::move(checkpoint))) dispatch(run, to_run);
+  if (!commit(run, context, std::move(checkpoint))) return;
+  if (retry_in) schedule_retry(run, index, *retry_in);
+  dispatch(run, to_run);
 }
 
 void Engine::Impl::start_retry(const RunPtr& run, std::size_t index, WorkerContext& context) {

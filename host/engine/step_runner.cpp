@@ -26,7 +26,7 @@ StepOutcome evaluate_template(const definitions::ValueTemplate& value, const lua
 }
 
 StepOutcome run_step_attempt(ExecutionRun& run, const StepSlot& slot, const Json& steps_scope,
-                             lua::Vm& vm, std::size_t memory_limit_bytes) {
+                             lua::Vm& vm, std::size_t memory_limit_bytes, lua::Database* database) {
   const auto& step = *slot.definition;
   if (step.kind == definitions::StepKind::Wait) return unsupported("wait");
   if (step.kind == definitions::StepKind::Sleep) return unsupported("sleep");
@@ -62,6 +62,7 @@ StepOutcome run_step_attempt(ExecutionRun& run, const StepSlot& slot, const Json
   call.deadline = deadline;
   call.memory_limit_bytes = memory_limit_bytes;
   call.cancelled = &run.cancel;
+  call.db = database;
   auto outcome = vm.run_step(call);
   if (!outcome.ok() && outcome.error().code == "timeout") {
     // Say which limit was hit: the step's own, or the whole execution's.

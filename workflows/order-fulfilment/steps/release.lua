@@ -1,0 +1,5 @@
+-- Compensation for reserve: puts the units back.
+return function(ctx, input)
+  ctx.db:exec("UPDATE inventory SET stock = stock + $1 WHERE sku = $2", input.qty, input.sku)
+  return { released = input.qty }
+end
