@@ -52,12 +52,14 @@ struct StepCall {
   const Json* steps = nullptr;            // ctx.steps
 
   Deadline deadline = Deadline::max();
+  std::chrono::milliseconds timeout{0};     // the step's timeout, for the error message; 0: from the deadline
   std::size_t memory_limit_bytes = 0;       // 0: the VM default
   const std::atomic<bool>* cancelled = nullptr;  // checked with the deadline; may be null
 };
 
 class Vm {
  public:
+  /// Throws std::runtime_error when LuaJIT cannot create a state (start-up, not step, time).
   explicit Vm(VmOptions options = {});
   ~Vm();
   Vm(const Vm&) = delete;
@@ -75,6 +77,9 @@ class Vm {
 
   /// Bytes currently used by the Lua state (for metrics and tests).
   std::size_t memory_in_use() const;
+
+  /// Values on the Lua stack between calls; always 0 unless a call leaked some.
+  int stack_depth_for_test() const;
 
  private:
   struct State;

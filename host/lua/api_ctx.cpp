@@ -1,0 +1,117 @@
+// `ctx` for a step attempt (SPEC section 5), the shared ctx.log table, and
+// print, which goes to the same log.
+#include "lua/api.hpp"
+
+#include "common/log.hpp"
+#include "lua/convert.hpp"
+#include "lua/registry.hpp"
+#include "lua/sandbox.hpp"
+#include "lua/thunk.hpp"
+
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace weft::lua {
+namespace {
+
+/// Logs argument 1 with the fields in argument 2, or pushes an error message and returns false.
+/// The record carries trace, execution and step from the LogScope run_step opens.
+bool write_log(lua_State* L, spdlog::level::level_enum level) {
+  std::size_t length = 0;
+  const char* message = lua_tolstring(L, 1, &length);
+  if (message == nullptr) {
+    lua_pushfstring(L, "ctx.log: the message must be a string, got %s", luaL_typename(L, 1));
+    return false;
+  }
+  JsonObject fields;
+  if (!lua_isnoneornil(L, 2)) {
+    std::string error;
+    auto value = to_json(L, 2, &error);
+    if (!value) {
+      lua_pushfstring(L, "ctx.log: %s", error.c_str());
+      return false;
+    }
+    if (!value->is_object()) {
+      lua_pushliteral(L, "ctx.log: fields must be a table of named values");
+      return false;
+    }
+    fields = std::move(value->as_object());
+  }
+  log_with_fields(level, std::string_view(message, length), fields);
+  return true;
+}
+
+int l_log_info(lua_State* L) { return write_log(L, spdlog::level::info) ? 0 : lua_error(L); }
+int l_log_warn(lua_State* L) { return write_log(L, spdlog::level::warn) ? 0 : lua_error(L); }
+int l_log_error(lua_State* L) { return write_log(L, spdlog::level::err) ? 0 : lua_error(L); }
+
+// print(...) as in Lua (tab-separated tostring of each argument), to the log.
+int l_base_print(lua_State* L) {
+  const int count = lua_gettop(L);
+  luaL_Buffer buffer;
+  luaL_buffinit(L, &buffer);
+  for (int i = 1; i <= count; ++i) {
+    if (i > 1) luaL_addchar(&buffer, '\t');
+    lua_pushvalue(L, lua_upvalueindex(1));  // [..., tostring]
+    lua_pushvalue(L, i);                    // [..., tostring, value]
+    lua_call(L, 1, 1);                      // [..., text]
+    if (!lua_isstring(L, -1)) return luaL_error(L, "'tostring' must return a string to 'print'");
+    luaL_addvalue(&buffer);
+  }
+  luaL_pushresult(&buffer);  // [args..., line]
+  std::size_t length = 0;
+  const char* line = lua_tolstring(L, -1, &length);
+  const JsonObject no_fields;
+  log_with_fields(spdlog::level::info, std::string_view(line, length), no_fields);
+  return 0;
+}
+
+void set_string(lua_State* L, const char* field, std::string_view value) {
+  lua_pushlstring(L, value.data(), value.size());
+  lua_setfield(L, -2, field);
+}
+
+}  // namespace
+
+void open_log_api(lua_State* L) {
+  lua_createtable(L, 0, 3);  // [log]
+  lua_pushcfunction(L, lua_thunk<l_log_info>);
+  lua_setfield(L, -2, "info");
+  lua_pushcfunction(L, lua_thunk<l_log_warn>);
+  lua_setfield(L, -2, "warn");
+  lua_pushcfunction(L, lua_thunk<l_log_error>);
+  lua_setfield(L, -2, "error");
+  make_read_only(L, "ctx.log");
+  set_registry(L, kLogApiKey);
+}
+
+void push_print(lua_State* L) {
+  push_registry(L, kGlobalsKey);  // [globals]
+  lua_getfield(L, -1, "tostring");
+  lua_remove(L, -2);  // [tostring]
+  lua_pushcclosure(L, lua_thunk<l_base_print>, 1);
+}
+
+void push_step_context(lua_State* L, const StepCall& call) {
+  lua_createtable(L, 0, 12);  // [ctx]
+  set_string(L, "execution_id", call.execution_id);
+  set_string(L, "workflow", call.workflow);
+  set_string(L, "version", call.version);
+  set_string(L, "step", call.step);
+  set_string(L, "trace_id", call.trace_id);
+  set_string(L, "idempotency_key", call.idempotency_key);
+  lua_pushinteger(L, call.attempt);
+  lua_setfield(L, -2, "attempt");
+  push_json_or_nil(L, call.event);
+  lua_setfield(L, -2, "event");
+  push_json_or_nil(L, call.execution_input);
+  lua_setfield(L, -2, "input");
+  push_json_or_nil(L, call.steps);
+  lua_setfield(L, -2, "steps");
+  push_registry(L, kLogApiKey);
+  lua_setfield(L, -2, "log");
+  // ctx.db and ctx.emit arrive with host-owned transactions (SPEC section 4).
+}
+
+}  // namespace weft::lua
