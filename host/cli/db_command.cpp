@@ -40,7 +40,7 @@ int run_db_command(const std::vector<std::string>& raw_args) {
     throw UsageError("unknown sub-command '" + sub + "' (start | stop | status | url)");
   }
   if (positional.size() > 1) {
-    throw UsageError("'db " + sub + "' takes no arguments, got '" + positional[1] + "'");
+    throw UsageError("'" + sub + "' takes no arguments, got '" + positional[1] + "'");
   }
 
   // Progress and warnings (first-time creation, permissions granted to the
