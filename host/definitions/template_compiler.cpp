@@ -21,6 +21,15 @@ std::string shorten(std::string_view code) {
   return std::string(code.substr(0, kMax)) + "...";
 }
 
+// check_expression accepts `1), (2` (it reads `return (1), (2)`), which would
+// splice a second value into the generated constructor; inside double
+// parentheses only one expression fits.
+std::optional<std::string> expression_error(const std::string& code) {
+  if (const auto error = lua::check_expression(code)) return error->message;
+  if (lua::check_syntax("return ((" + code + "\n))", "expression")) return "must be a single expression";
+  return std::nullopt;
+}
+
 std::string lua_number(const Json& value) {
   if (value.is_int64()) return std::to_string(value.as_int64());
   if (value.is_uint64()) return std::to_string(value.as_uint64());
@@ -155,8 +164,8 @@ class TemplateBuilder {
 
   bool check(const YAML::Node& node, const Segment& segment) {
     const SourceLocation where = place(node, segment.ordinal);
-    if (const auto error = lua::check_expression(segment.text)) {
-      reader_.error(where, "`${ " + shorten(segment.text) + " }` is not a valid Lua expression: " + error->message);
+    if (const auto error = expression_error(segment.text)) {
+      reader_.error(where, "`${ " + shorten(segment.text) + " }` is not a valid Lua expression: " + *error);
       return false;
     }
     expressions_.push_back(make_expression(segment.text, where));
@@ -236,8 +245,8 @@ std::optional<Expression> compile_condition(const Field& field, YamlReader& read
     reader.error(field, "`" + field.name + "` must not be empty");
     return std::nullopt;
   }
-  if (const auto error = lua::check_expression(code)) {
-    reader.error(where, "`" + field.name + "` is not a valid Lua expression: " + error->message);
+  if (const auto error = expression_error(code)) {
+    reader.error(where, "`" + field.name + "` is not a valid Lua expression: " + *error);
     return std::nullopt;
   }
   return make_expression(std::move(code), std::move(where));

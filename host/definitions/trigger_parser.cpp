@@ -150,14 +150,14 @@ std::optional<WhereClause> parse_where_clause(const Field& field, YamlReader& re
     clause.conditions.push_back(WhereCondition{WhereOp::Eq, std::move(*operand)});
     return clause;
   }
-  const auto operators = reader.mapping(field.value, "a `where` condition",
-                                        {"eq", "ne", "gt", "gte", "lt", "lte", "in", "exists", "prefix", "matches"});
-  if (!operators) return std::nullopt;
-  if (operators->all().empty()) {
+  if (field.value.size() == 0) {
     reader.error(field, "`where` condition on `" + clause.path + "` needs at least one operator");
     return std::nullopt;
   }
-  bool ok = true;
+  const auto operators = reader.mapping(field.value, "a `where` condition",
+                                        {"eq", "ne", "gt", "gte", "lt", "lte", "in", "exists", "prefix", "matches"});
+  bool ok = operators.has_value() && operators->all().size() == field.value.size();
+  if (!operators) return std::nullopt;
   for (const auto& entry : operators->all()) {
     auto condition = parse_operator(entry, reader);
     if (condition) {

@@ -1,0 +1,3 @@
+return function(ctx, input)
+  local x = = 1
+end

@@ -1,0 +1,1 @@
+return function(ctx, input) return {} end
