@@ -1,11 +1,14 @@
 // What scripts get from weft besides the standard libraries: the `weft` table
-// (api_weft.cpp), `ctx`, ctx.log and print (api_ctx.cpp), require (require.cpp).
+// (api_weft.cpp), `ctx`, ctx.log and print (api_ctx.cpp), ctx.db (api_db.cpp),
+// require (require.cpp).
 // Each function documents its effect on the Lua stack.
 #pragma once
 
 #include "lua/vm.hpp"
 
 #include <lua.hpp>
+
+#include <cstdint>
 
 namespace weft::lua {
 
@@ -23,6 +26,12 @@ void push_print(lua_State* L);
 
 /// Pushes `ctx` for one step attempt (SPEC section 5). Raises when out of memory. [-0, +1]
 void push_step_context(lua_State* L, const StepCall& call);
+
+/// Creates the metatable of ctx.db handles; once per state. [-0, +0]
+void open_database_api(lua_State* L);
+
+/// Pushes a ctx.db handle valid while LuaState's database generation is `generation`. [-0, +1]
+void push_database(lua_State* L, std::uint64_t generation);
 
 /// Pushes `require`, which loads Lua modules from the VM's modules folder only. [-0, +1]
 void push_require(lua_State* L);

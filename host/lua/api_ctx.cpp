@@ -6,6 +6,7 @@
 #include "lua/convert.hpp"
 #include "lua/registry.hpp"
 #include "lua/sandbox.hpp"
+#include "lua/state.hpp"
 #include "lua/thunk.hpp"
 
 #include <string>
@@ -111,7 +112,11 @@ void push_step_context(lua_State* L, const StepCall& call) {
   lua_setfield(L, -2, "steps");
   push_registry(L, kLogApiKey);
   lua_setfield(L, -2, "log");
-  // ctx.db and ctx.emit arrive with host-owned transactions (SPEC section 4).
+  if (call.db != nullptr) {
+    push_database(L, LuaState::from(L).database_generation());
+    lua_setfield(L, -2, "db");
+  }
+  // TODO(lua): ctx.emit and ctx.db:savepoint need engine support first.
 }
 
 }  // namespace weft::lua

@@ -11,6 +11,7 @@ inline const char kArrayMetatableKey = 0;  // metatable marking a table as a JSO
 inline const char kFailMetatableKey = 0;   // metatable of the error weft.fail raises
 inline const char kEnvMetatableKey = 0;    // metatable of every script environment
 inline const char kGlobalsKey = 0;         // the read-only globals environments fall back to
+inline const char kDatabaseMetatableKey = 0;  // metatable of ctx.db handles
 inline const char kLogApiKey = 0;          // the shared, read-only ctx.log table
 inline const char kModulesKey = 0;         // require's cache: module name -> value
 

@@ -6,6 +6,7 @@
 #include <lua.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <limits>
 #include <memory>
@@ -13,6 +14,7 @@
 namespace weft::lua {
 
 struct ActiveCall;  // call.hpp
+class Database;     // database.hpp
 
 class LuaState {
  public:
@@ -44,6 +46,16 @@ class LuaState {
   ActiveCall* active_call() const { return active_call_; }
   void set_active_call(ActiveCall* call) { active_call_ = call; }
 
+  /// ctx.db of the step running now. Each step gets a new generation, so a
+  /// handle a script kept from an earlier step is refused instead of dangling.
+  Database* database() const { return database_; }
+  std::uint64_t database_generation() const { return database_generation_; }
+  std::uint64_t begin_database(Database* database) {
+    database_ = database;
+    return ++database_generation_;
+  }
+  void end_database() { database_ = nullptr; }
+
   const std::filesystem::path& modules_root() const { return modules_root_; }
   std::size_t default_memory_limit() const { return default_memory_limit_; }
 
@@ -57,6 +69,8 @@ class LuaState {
   std::size_t cap_ = std::numeric_limits<std::size_t>::max();
   bool refused_ = false;
   ActiveCall* active_call_ = nullptr;
+  Database* database_ = nullptr;
+  std::uint64_t database_generation_ = 0;
   // Last member: lua_close runs first and still finds the allocator's counters.
   std::unique_ptr<lua_State, decltype(&lua_close)> state_{nullptr, &lua_close};
 };

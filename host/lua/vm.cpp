@@ -51,6 +51,7 @@ int l_vm_open(lua_State* L) {
   open_sandbox(L);
   open_convert(L);
   open_log_api(L);
+  open_database_api(L);
   push_weft_api(L);
   set_sandbox_global(L, "weft");
   push_print(L);
@@ -313,8 +314,10 @@ StepOutcome Vm::run_step(const StepCall& call) {
 
     lua_pushcfunction(L, lua_thunk<l_vm_run_step>);
     lua_pushlightuserdata(L, &request);
+    lua.begin_database(call.db);
     const CallResult result =
         protected_call(L, 1, 1, CallLimits{call.deadline, call.cancelled, memory_limit});
+    lua.end_database();
     if (!result.ok()) return StepOutcome::failure(step_error(L, result, request, timeout, memory_limit));
 
     std::string conversion_error;

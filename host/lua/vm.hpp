@@ -6,6 +6,7 @@
 
 #include "common/json.hpp"
 #include "common/outcome.hpp"
+#include "lua/database.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -55,6 +56,7 @@ struct StepCall {
   std::chrono::milliseconds timeout{0};     // the step's timeout, for the error message; 0: from the deadline
   std::size_t memory_limit_bytes = 0;       // 0: the VM default
   const std::atomic<bool>* cancelled = nullptr;  // checked with the deadline; may be null
+  Database* db = nullptr;  // ctx.db for a transactional step; null: ctx.db is nil
 };
 
 class Vm {

@@ -196,3 +196,76 @@ TEST_CASE("the VM stays balanced and usable after every kind of failure", "[lua]
   }
   CHECK(run_body(vm, "return 'ok'").output() == "ok");
 }
+
+namespace {
+
+class FakeDatabase final : public Database {
+ public:
+  Json query(std::string_view sql, const std::vector<Json>& params) override {
+    statements.push_back(std::string(sql));
+    last_params = params;
+    if (sql.find("FAIL") != std::string_view::npos)
+      throw DatabaseError(StepError{"constraint_violation", "duplicate key", false,
+                                    JsonObject{{"sqlstate", "23505"}}});
+    if (sql.find("NONE") != std::string_view::npos) return JsonArray{};
+    return json(R"([{"stock":5,"price":2.5},{"stock":1,"price":null}])");
+  }
+  std::int64_t exec(std::string_view sql, const std::vector<Json>& params) override {
+    statements.push_back(std::string(sql));
+    last_params = params;
+    return 3;
+  }
+  std::vector<std::string> statements;
+  std::vector<Json> last_params;
+};
+
+StepOutcome run_with_db(Vm& vm, std::string_view source, Database* db) {
+  StepCall call;
+  call.script_source = source;
+  call.chunk_name = "db.lua";
+  call.db = db;
+  return vm.run_step(call);
+}
+
+}  // namespace
+
+TEST_CASE("ctx.db runs bound statements on the step's database", "[lua][step]") {
+  Vm vm;
+  FakeDatabase db;
+  const auto outcome = run_with_db(vm, R"(
+    return function(ctx)
+      local rows = ctx.db:query("SELECT stock, price FROM inventory")
+      local one = ctx.db:query_one("SELECT stock FROM inventory WHERE sku = $1", "SKU-1")
+      local none = ctx.db:query_one("SELECT NONE")
+      local affected = ctx.db:exec("UPDATE inventory SET stock = stock - $1 WHERE sku = $2", 2, "SKU-1")
+      return {#rows, rows[2].price == weft.null, one.stock, none == nil, affected}
+    end)", &db);
+  REQUIRE(outcome.ok());
+  CHECK(outcome.output() == json("[2,true,5,true,3]"));
+  REQUIRE(db.statements.size() == 4);
+  CHECK(db.last_params == std::vector<Json>{Json(2), Json("SKU-1")});
+
+  const auto failed = run_with_db(vm, "return function(ctx) ctx.db:exec('x') ctx.db:query('FAIL') end", &db);
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.error().code == "constraint_violation");
+  CHECK_FALSE(failed.error().retryable);
+  CHECK(failed.error().details == json(R"({"sqlstate":"23505"})"));
+
+  CHECK_FALSE(run_with_db(vm, "return function(ctx) return ctx.db.query('x') end", &db).ok());
+  CHECK(run_with_db(vm, "return function(ctx) return ctx.db == nil end", nullptr).output() == true);
+}
+
+TEST_CASE("a ctx.db kept past its step is refused", "[lua][step]") {
+  Vm vm;
+  FakeDatabase db;
+  const char* source = R"(
+    return function(ctx)
+      if ctx.db then kept = ctx.db return "kept" end
+      return kept:exec("DELETE FROM t")
+    end)";
+  CHECK(run_with_db(vm, source, &db).output() == "kept");
+  const auto later = run_with_db(vm, source, nullptr);
+  REQUIRE_FALSE(later.ok());
+  CHECK(later.error().message.find("only usable during the step") != std::string::npos);
+  CHECK(db.statements.empty());
+}
