@@ -84,7 +84,7 @@ void parse_document(const YAML::Node& root, YamlReader& reader, ScriptCollector&
       if (valid_workflow_id(*text)) {
         definition.id = *text;
       } else {
-        reader.error(*id, "workflow id `" + *text + "` must match [a-z0-9][a-z0-9-_.]*");
+        reader.error(*id, "workflow id `" + printable(*text) + "` must match [a-z0-9][a-z0-9-_.]*");
       }
     }
   } else {
@@ -102,7 +102,7 @@ void parse_document(const YAML::Node& root, YamlReader& reader, ScriptCollector&
       } else if (*text == "fail") {
         definition.on_failure = OnFailure::Fail;
       } else {
-        reader.error(*on_failure, "`on_failure` must be `compensate` or `fail`, not `" + *text + "`");
+        reader.error(*on_failure, "`on_failure` must be `compensate` or `fail`, not `" + printable(*text) + "`");
       }
     }
   }

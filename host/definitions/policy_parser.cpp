@@ -41,7 +41,7 @@ bool parse_retry(const Field& field, YamlReader& reader, RetryPolicy& policy) {
         } else if (*value == "none") {
           policy.jitter = Jitter::None;
         } else {
-          reader.error(entry, "`jitter` must be `full` or `none`, not `" + *value + "`");
+          reader.error(entry, "`jitter` must be `full` or `none`, not `" + printable(*value) + "`");
         }
       }
     } else if (entry.name == "non_retryable") {
@@ -72,7 +72,7 @@ bool parse_transaction(const Field& field, YamlReader& reader, std::optional<Tra
         spec.isolation = Isolation::Serializable;
       } else {
         reader.error(*entry, "`isolation` must be read_committed, repeatable_read or serializable, not `" +
-                                 *value + "`");
+                                 printable(*value) + "`");
       }
     }
   }

@@ -14,13 +14,13 @@ bool ScriptCollector::add(const Field& field, const std::string& path, YamlReade
   // Scripts travel with the definition in its bundle; an absolute path would tie
   // the snapshot to one machine.
   if (relative.is_absolute() || path.starts_with('/') || path.starts_with('\\')) {
-    reader.error(field, "script path `" + path + "` must be relative to the workflow file's folder");
+    reader.error(field, "script path `" + printable(path) + "` must be relative to the workflow file's folder");
     failed_.insert(path);
     return false;
   }
   const ScriptLookup lookup = source_(path);
   if (!lookup.content) {
-    reader.error(field, "script `" + path + "`: " + lookup.error);
+    reader.error(field, "script `" + printable(path) + "`: " + lookup.error);
     failed_.insert(path);
     return false;
   }

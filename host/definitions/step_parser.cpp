@@ -33,7 +33,7 @@ bool parse_plugin(const Field& field, StepContext& context, Action& action) {
   const auto dot = text->find('.');
   const bool blank = text->find_first_of(" \t\r\n") != std::string::npos;
   if (dot == std::string::npos || dot == 0 || dot + 1 == text->size() || blank) {
-    reader.error(field, "`plugin` must be `<plugin name>.<action name>`, not `" + *text + "`");
+    reader.error(field, "`plugin` must be `<plugin name>.<action name>`, not `" + printable(*text) + "`");
     return false;
   }
   action.plugin = text->substr(0, dot);
@@ -145,7 +145,7 @@ ParsedStep parse_step(const YAML::Node& node, StepContext& context) {
       if (valid_step_id(*text)) {
         step.id = *text;
       } else {
-        reader.error(*id, "step id `" + *text + "` must be letters, digits, `_`, `-` or `.` (not first)");
+        reader.error(*id, "step id `" + printable(*text) + "` must be letters, digits, `_`, `-` or `.` (not first)");
       }
     }
   } else {

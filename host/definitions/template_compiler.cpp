@@ -48,6 +48,27 @@ class TemplateBuilder {
   explicit TemplateBuilder(YamlReader& reader) : reader_(reader) {}
 
   bool build(const YAML::Node& node, std::string& lua, Json& json) {
+    // yaml-cpp resolves `&a [*a]` into a node that contains itself, and aliases
+    // can multiply a small file into a huge value: bound both.
+    if (depth_ >= kMaxDepth || ++nodes_ > kMaxNodes) {
+      if (!too_big_) reader_.error(node, "value nests too deeply or is too large (an alias that refers to itself?)");
+      too_big_ = true;
+      return false;
+    }
+    ++depth_;
+    const bool ok = build_node(node, lua, json);
+    --depth_;
+    return ok;
+  }
+
+  bool dynamic() const { return !expressions_.empty(); }
+  std::vector<Expression>& expressions() { return expressions_; }
+
+ private:
+  static constexpr int kMaxDepth = 64;
+  static constexpr int kMaxNodes = 100000;
+
+  bool build_node(const YAML::Node& node, std::string& lua, Json& json) {
     switch (node.Type()) {
       case YAML::NodeType::Undefined:
       case YAML::NodeType::Null:
@@ -64,10 +85,6 @@ class TemplateBuilder {
     return true;
   }
 
-  bool dynamic() const { return !expressions_.empty(); }
-  std::vector<Expression>& expressions() { return expressions_; }
-
- private:
   bool scalar(const YAML::Node& node, std::string& lua, Json& json) {
     json = to_json(node);
     if (!json.is_string()) {
@@ -174,6 +191,9 @@ class TemplateBuilder {
 
   YamlReader& reader_;
   std::vector<Expression> expressions_;
+  int depth_ = 0;
+  int nodes_ = 0;
+  bool too_big_ = false;
 };
 
 }  // namespace

@@ -119,7 +119,7 @@ std::optional<WhereCondition> parse_operator(const Field& field, YamlReader& rea
         try {
           std::regex compiled(*operand, std::regex::ECMAScript);
         } catch (const std::regex_error& error) {
-          reader.error(field, "`matches`: bad regular expression `" + *operand + "`: " + error.what());
+          reader.error(field, "`matches`: bad regular expression `" + printable(*operand) + "`: " + error.what());
           return std::nullopt;
         }
       }
@@ -135,7 +135,7 @@ std::optional<WhereClause> parse_where_clause(const Field& field, YamlReader& re
   clause.path = field.name;
   clause.location = reader.location(field.key);
   if (!valid_path(clause.path)) {
-    reader.error(field.key, "`where` path `" + clause.path + "` must be dotted names like `data.order.id`");
+    reader.error(field.key, "`where` path `" + printable(clause.path) + "` must be dotted names like `data.order.id`");
     return std::nullopt;
   }
   if (field.value.IsSequence()) {
@@ -151,7 +151,7 @@ std::optional<WhereClause> parse_where_clause(const Field& field, YamlReader& re
     return clause;
   }
   if (field.value.size() == 0) {
-    reader.error(field, "`where` condition on `" + clause.path + "` needs at least one operator");
+    reader.error(field, "`where` condition on `" + printable(clause.path) + "` needs at least one operator");
     return std::nullopt;
   }
   const auto operators = reader.mapping(field.value, "a `where` condition",

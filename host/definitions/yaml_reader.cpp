@@ -13,7 +13,7 @@ bool is_one_of(std::string_view text, std::initializer_list<std::string_view> op
   return std::find(options.begin(), options.end(), text) != options.end();
 }
 
-std::string quoted(std::string_view text) { return "`" + std::string(text) + "`"; }
+std::string quoted(std::string_view text) { return "`" + printable(text) + "`"; }
 
 std::string join(std::initializer_list<std::string_view> names) {
   std::string text;
@@ -85,6 +85,32 @@ Json plain_scalar(const std::string& text) {
   return Json(text);
 }
 
+Json json_at_depth(const YAML::Node& node, int depth) {
+  // An alias can make a node contain itself; deeper than this is cut to null.
+  constexpr int kMaxDepth = 64;
+  if (depth > kMaxDepth) return Json(nullptr);
+  switch (node.Type()) {
+    case YAML::NodeType::Scalar:
+      return is_string_scalar(node) ? Json(node.Scalar()) : plain_scalar(node.Scalar());
+    case YAML::NodeType::Sequence: {
+      JsonArray array;
+      for (const auto& item : node) array.push_back(json_at_depth(item, depth + 1));
+      return array;
+    }
+    case YAML::NodeType::Map: {
+      JsonObject object;
+      for (auto it = node.begin(); it != node.end(); ++it) {
+        object[it->first.IsScalar() ? it->first.Scalar() : std::string()] = json_at_depth(it->second, depth + 1);
+      }
+      return object;
+    }
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      break;
+  }
+  return Json(nullptr);
+}
+
 }  // namespace
 
 const Field* Fields::find(std::string_view name) const {
@@ -143,7 +169,20 @@ std::optional<SourceLocation> YamlReader::find_after(const YAML::Node& node, std
 }
 
 void YamlReader::error(const SourceLocation& where, std::string message) {
-  out_.push_back(Diagnostic{where, std::move(message)});
+  // Diagnostics are one line each (SPEC: `file:line:column: message`), whatever
+  // text from the file they quote.
+  std::string line;
+  line.reserve(message.size());
+  for (const char c : message) {
+    if (c == '\n') {
+      line += "\\n";
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      line += '?';
+    } else {
+      line += c;
+    }
+  }
+  out_.push_back(Diagnostic{where, std::move(line)});
 }
 
 std::optional<Fields> YamlReader::mapping(const YAML::Node& node, std::string_view what,
@@ -284,27 +323,24 @@ bool is_string_scalar(const YAML::Node& node) {
   return tag == "!" || tag == "tag:yaml.org,2002:str";
 }
 
-Json to_json(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Scalar:
-      return is_string_scalar(node) ? Json(node.Scalar()) : plain_scalar(node.Scalar());
-    case YAML::NodeType::Sequence: {
-      JsonArray array;
-      for (const auto& item : node) array.push_back(to_json(item));
-      return array;
+Json to_json(const YAML::Node& node) { return json_at_depth(node, 0); }
+
+std::string printable(std::string_view text) {
+  constexpr std::size_t kMax = 60;
+  std::string shown;
+  for (const char c : text.substr(0, kMax)) {
+    if (c == '\n') {
+      shown += "\\n";
+    } else if (c == '\t') {
+      shown += "\\t";
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      shown += '?';
+    } else {
+      shown += c;
     }
-    case YAML::NodeType::Map: {
-      JsonObject object;
-      for (auto it = node.begin(); it != node.end(); ++it) {
-        object[it->first.IsScalar() ? it->first.Scalar() : std::string()] = to_json(it->second);
-      }
-      return object;
-    }
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      break;
   }
-  return Json(nullptr);
+  if (text.size() > kMax) shown += "...";
+  return shown;
 }
 
 std::string describe(const YAML::Node& node) {

@@ -95,8 +95,11 @@ bool is_string_scalar(const YAML::Node& node);
 
 /// YAML 1.2 core schema: quoted scalars are strings; plain ones are null, bool,
 /// integer, float or string. Sequences become arrays and mappings objects.
-/// `node` must not be undefined.
+/// Nesting beyond 64 levels (a self-referencing alias) becomes null.
 Json to_json(const YAML::Node& node);
+
+/// `text` fit for a one-line message: control bytes escaped, long text cut.
+std::string printable(std::string_view text);
 
 /// A human name for the node's kind (`a list`, `a mapping`, `text`...) for messages.
 std::string describe(const YAML::Node& node);

@@ -260,3 +260,21 @@ TEST_CASE("the content hash covers the YAML and each script, not the file's path
   moved.scripts = {{"", "return 1"}};
   CHECK(content_hash(moved) != hash);
 }
+
+TEST_CASE("self-referencing and exploding aliases are refused, not followed", "[definitions][template]") {
+  const auto cyclic = compile("&a [1, *a]");
+  CHECK_FALSE(cyclic.value.has_value());
+  REQUIRE(cyclic.diagnostics.size() == 1);
+  CHECK(cyclic.diagnostics[0].message.find("too deeply") != std::string::npos);
+
+  std::string laughs = "{l0: &l0 [x, x, x, x, x, x, x, x, x, x]";
+  for (int i = 1; i < 9; ++i) {
+    laughs += ", l" + std::to_string(i) + ": &l" + std::to_string(i) + " [";
+    for (int j = 0; j < 10; ++j) laughs += std::string(j ? ", " : "") + "*l" + std::to_string(i - 1);
+    laughs += "]";
+  }
+  laughs += "}";
+  const auto exploding = compile(laughs);
+  CHECK_FALSE(exploding.value.has_value());
+  CHECK(exploding.diagnostics.size() == 1);
+}
