@@ -3,6 +3,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/db_command.hpp"
+#include "common/log.hpp"
 
 #include <cstdio>
 #include <exception>
@@ -50,6 +51,9 @@ int run(const std::vector<std::string>& args) {
     std::fprintf(stderr, "weft: unknown command '%s' (see 'weft --help')\n", args[0].c_str());
     return kExitUsage;
   }
+  // Until a command chooses otherwise, log lines go to stderr: stdout is the
+  // command's output (an execution id, JSON) and must stay clean.
+  setup_logging(LogFormat::Text);
   try {
     return it->second(std::vector<std::string>(args.begin() + 1, args.end()));
   } catch (const UsageError& error) {

@@ -57,6 +57,7 @@ void Engine::Impl::start() {
   timers_ = std::make_unique<TimerQueue>();
   dispatcher_ = std::thread([this] { dispatch_loop(); });
   heartbeat_ = std::thread([this] { heartbeat_loop(); });
+  for (const auto& problem : router_->problems()) spdlog::warn("{}", problem);
   spdlog::info("host {} started: {} workflow(s), {} worker(s), lease {}ms", host_id_,
                router_->definitions().size(), options_.workers, options_.lease.count());
 }

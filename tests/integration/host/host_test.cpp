@@ -113,20 +113,28 @@ TEST_CASE("the same key gives one execution", "[host][pg]") {
 
 TEST_CASE("a failing step is retried and every attempt is recorded", "[host][pg]") {
   HostFixture fx;
-  fx.workflow("w.yaml", R"(
+  fx.workflow("flaky.yaml", R"(
 id: flaky
 defaults:
   retry: { max_attempts: 4, initial_interval: 50ms, backoff: 2.0, jitter: none }
 steps:
   - id: flaky
     lua: flaky.lua
+)");
+  fx.workflow("never.yaml", R"(
+id: never
+steps:
   - id: never_ok
     lua: fail.lua
     retry: { max_attempts: 2, initial_interval: 10ms }
-    after: []
+)");
+  fx.workflow("fatal.yaml", R"(
+id: fatal
+steps:
   - id: fatal
     lua: fatal.lua
-    after: []
+  - id: not_reached
+    lua: flaky.lua
 )");
   fx.script("flaky.lua", R"(return function(ctx, input)
   if ctx.attempt < 3 then error("not yet, attempt " .. ctx.attempt) end
@@ -136,13 +144,15 @@ end
   fx.script("fail.lua", "return function(ctx, input) error({ code = 'busy', message = 'try later' }) end\n");
   fx.script("fatal.lua", "return function(ctx, input) weft.fail('bad_input', 'cannot work with this') end\n");
   auto host = fx.serve();
-  const auto started = fx.weft({"start", "flaky", "--workflows", fx.workflows()});
-  REQUIRE(started.exit_code == 0);
-  auto id = started.out.substr(0, 36);
-  const auto detail = fx.finished(id);
-  CHECK(detail.summary.status == "failed");
+  const auto start = [&](const std::string& workflow) {
+    const auto started = fx.weft({"start", workflow, "--workflows", fx.workflows()});
+    REQUIRE(started.exit_code == 0);
+    return fx.finished(started.out.substr(0, 36));
+  };
 
-  const auto& flaky = step_of(detail, "flaky");
+  const auto flaky_run = start("flaky");
+  CHECK(flaky_run.summary.status == "completed");
+  const auto& flaky = step_of(flaky_run, "flaky");
   CHECK(flaky.state.status == "completed");
   CHECK(flaky.state.attempts == 3);
   REQUIRE(flaky.attempts.size() == 3);
@@ -150,19 +160,26 @@ end
   CHECK(flaky.attempts[0].error.at("code").as_string() == "error");
   CHECK(std::string(flaky.attempts[0].error.at("message").as_string()).find("not yet, attempt 1") != std::string::npos);
   CHECK(flaky.attempts[2].status == "completed");
-  // jitter none: the second attempt waits the full 50ms after the first.
+  CHECK(flaky_run.output.at("attempt").as_int64() == 3);
+  // jitter none: the second attempt waits the full 50ms, the third 100ms.
   CHECK(flaky.attempts[1].started_at - flaky.attempts[0].finished_at >= 45);
+  CHECK(flaky.attempts[2].started_at - flaky.attempts[1].finished_at >= 95);
 
-  const auto& never = step_of(detail, "never_ok");
+  const auto never_run = start("never");
+  CHECK(never_run.summary.status == "failed");
+  const auto& never = step_of(never_run, "never_ok");
   CHECK(never.state.status == "failed");
   CHECK(never.state.attempts == 2);
+  CHECK(never.attempts.size() == 2);
   CHECK(never.state.error.at("code").as_string() == "busy");
+  CHECK(never_run.error.at("step").as_string() == "never_ok");
 
-  const auto& fatal = step_of(detail, "fatal");
-  CHECK(fatal.state.status == "failed");
+  const auto fatal_run = start("fatal");
+  CHECK(fatal_run.summary.status == "failed");
+  const auto& fatal = step_of(fatal_run, "fatal");
   CHECK(fatal.state.attempts == 1);  // weft.fail is not retryable
   CHECK(fatal.state.error.at("code").as_string() == "bad_input");
-  CHECK(detail.error.at("step").is_string());
+  CHECK(fatal_run.steps.size() == 1);  // the next step never started
 }
 
 TEST_CASE("an endless Lua loop is interrupted by the step timeout", "[host][pg]") {
