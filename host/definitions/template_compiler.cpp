@@ -261,7 +261,9 @@ std::optional<Expression> compile_condition(const Field& field, YamlReader& read
     code = sole->text;
     if (auto inside = reader.find_after(field.value, "${", 0)) where = *inside;
   }
-  if (code.find_first_not_of(" \t\r\n") == std::string::npos) {
+  const auto first = code.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos) code = code.substr(first, code.find_last_not_of(" \t\r\n") - first + 1);
+  if (first == std::string::npos) {
     reader.error(field, "`" + field.name + "` must not be empty");
     return std::nullopt;
   }

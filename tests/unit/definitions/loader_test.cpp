@@ -237,7 +237,8 @@ input: { fixed: 1 }
 key: "static"
 steps:
   - id: a
-    if: input.fixed == 1
+    if: |
+      input.fixed == 1
     lua: steps/a.lua
 )");
   REQUIRE(definition->triggers.size() == 2);
