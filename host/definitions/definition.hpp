@@ -149,7 +149,7 @@ struct SourceBundle {
 
 struct Definition {
   std::string id;
-  std::string version;       // the declared integer as text, else the content hash
+  std::string version;       // the declared integer as text, else the first 12 hex digits of content_hash
   std::string content_hash;  // hex SHA-256 of the bundle (YAML + scripts); identifies the exact snapshot
   std::string description;
   std::vector<Trigger> triggers;
