@@ -5,6 +5,7 @@
 #include "routing/event.hpp"
 
 #include <cstdio>
+#include <algorithm>
 #include <iostream>
 
 namespace weft::cli {
@@ -68,11 +69,28 @@ int run_emit(const CommandArgs& raw) {
   const auto events = args.has("--type") ? events_from_flags(args) : events_from_stdin();
 
   const auto store = open_store(database_url(args));
-  for (const auto& event : events) {
-    const bool stored = store->insert_event(
-        store::EventRecord{event.source, event.id, event.type, event.trace_id, event.document});
-    std::printf("%s %s/%s trace %s\n", stored ? "accepted" : "duplicate", event.source.c_str(),
-                event.id.c_str(), event.trace_id.c_str());
+  // Batches keep a large stdin stream to one commit per kBatch events; each
+  // batch is durable before its lines are acknowledged on stdout.
+  constexpr std::size_t kBatch = 500;
+  for (std::size_t first = 0; first < events.size(); first += kBatch) {
+    const auto last = std::min(events.size(), first + kBatch);
+    std::vector<store::EventRecord> records;
+    for (std::size_t i = first; i < last; ++i) {
+      const auto& event = events[i];
+      records.push_back({event.source, event.id, event.type, event.trace_id, event.document});
+    }
+    std::vector<bool> stored;
+    try {
+      stored = store->insert_events(records);
+    } catch (const store::StoreError& error) {
+      throw RuntimeError(std::string(error.what()) + " (" + std::to_string(first) +
+                         " event(s) before this batch were stored)");
+    }
+    for (std::size_t i = first; i < last; ++i) {
+      const auto& event = events[i];
+      std::printf("%s %s/%s trace %s\n", stored[i - first] ? "accepted" : "duplicate",
+                  event.source.c_str(), event.id.c_str(), event.trace_id.c_str());
+    }
   }
   return kExitOk;
 }

@@ -73,7 +73,7 @@ void Engine::Impl::advance(ExecutionRun& run, lua::Vm& vm, std::vector<store::St
       auto& slot = run.steps()[index];
       const auto& step = *slot.definition;
       if (step.condition) {
-        const auto result = vm.evaluate("return (" + step.condition->code + "\n)", scope);
+        const auto result = vm.evaluate(step.condition->chunk, scope);
         if (!result.ok() || !result.output().is_bool()) {
           fail_step(run, index,
                     result.ok() ? StepError{"expression",

@@ -11,12 +11,15 @@ struct Statement {
 };
 
 // Times cross as epoch milliseconds; jsonb crosses as text.
-inline constexpr Statement kInsertEvent{"insert_event", R"sql(
+// A batch of events in one statement (one commit); returns the ones that were new.
+inline constexpr Statement kInsertEvents{"insert_events", R"sql(
 WITH ins AS (
   INSERT INTO weft.events (source, id, type, trace_id, document)
-  VALUES ($1, $2, $3, $4, $5::jsonb)
-  ON CONFLICT DO NOTHING RETURNING 1)
-SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM (SELECT pg_notify('weft_events', '') FROM ins) n)
+  SELECT e.source, e.id, e.type, e.trace_id, e.document
+    FROM jsonb_to_recordset($1::jsonb) AS e(source text, id text, type text, trace_id text, document jsonb)
+  ON CONFLICT DO NOTHING RETURNING source, id),
+notified AS (SELECT pg_notify('weft_events', '') FROM (SELECT 1 FROM ins LIMIT 1) one)
+SELECT source, id, (SELECT count(*) FROM notified) FROM ins
 )sql"};
 
 inline constexpr Statement kSelectUnroutedEvents{"select_unrouted_events", R"sql(
@@ -236,7 +239,7 @@ SELECT (extract(epoch FROM at) * 1000)::bigint, kind, execution_id, workflow, st
   UNION ALL
   SELECT a.started_at, 'step.attempt', e.id::text, e.workflow, a.step_id,
          jsonb_build_object('attempt', a.attempt, 'status', a.status, 'error', a.error,
-           'duration_ms', round(extract(epoch FROM a.finished_at - a.started_at) * 1000, 3)), 3
+           'duration_ms', (extract(epoch FROM a.finished_at - a.started_at) * 1000)::bigint), 3
     FROM weft.attempts a JOIN weft.executions e ON e.id = a.execution_id WHERE e.trace_id = $1
   UNION ALL
   SELECT s.finished_at, 'step.skipped', e.id::text, e.workflow, s.step_id, '{}'::jsonb, 4
@@ -245,7 +248,7 @@ SELECT (extract(epoch FROM at) * 1000)::bigint, kind, execution_id, workflow, st
   UNION ALL
   SELECT finished_at, 'execution.finished', id::text, workflow, '',
          jsonb_build_object('status', status, 'error', error,
-           'duration_ms', round(extract(epoch FROM finished_at - created_at) * 1000, 3)), 5
+           'duration_ms', (extract(epoch FROM finished_at - created_at) * 1000)::bigint), 5
     FROM weft.executions WHERE trace_id = $1 AND finished_at IS NOT NULL
 ) t ORDER BY at, o
 )sql"};

@@ -10,12 +10,13 @@
 #include <unistd.h>
 
 #include <array>
+#include <set>
 
 namespace weft::store {
 namespace {
 
 constexpr std::array kStatements = {
-    sql::kInsertEvent,      sql::kSelectUnroutedEvents, sql::kMarkEventsRouted,
+    sql::kInsertEvents,      sql::kSelectUnroutedEvents, sql::kMarkEventsRouted,
     sql::kInsertExecutions, sql::kStartExecution,       sql::kSaveDefinition,
     sql::kLoadDefinition,   sql::kClaimExecutions,      sql::kSelectEventDocuments,
     sql::kSelectStepStates, sql::kNextClaimable,
@@ -131,12 +132,30 @@ std::optional<DefinitionSnapshot> Store::load_definition(const std::string& work
   });
 }
 
-bool Store::insert_event(const EventRecord& event) {
-  return guarded("storing an event", [&] {
+bool Store::insert_event(const EventRecord& event) { return insert_events({event}).front(); }
+
+std::vector<bool> Store::insert_events(const std::vector<EventRecord>& events) {
+  return guarded("storing events", [&] {
+    JsonArray rows;
+    rows.reserve(events.size());
+    for (const auto& event : events) {
+      rows.push_back(JsonObject{{"source", event.source},
+                                {"id", event.id},
+                                {"type", event.type},
+                                {"trace_id", event.trace_id},
+                                {"document", event.document}});
+    }
     pqxx::nontransaction txn(connection_->db);
-    const auto row = txn.exec_prepared1(name_of(sql::kInsertEvent), event.source, event.id,
-                                        event.type, event.trace_id, to_json_text(event.document));
-    return row[0].as<long>() > 0;
+    std::set<std::pair<std::string, std::string>> inserted;
+    for (const auto& row : txn.exec_prepared(name_of(sql::kInsertEvents), to_json_text(rows)))
+      inserted.emplace(row[0].c_str(), row[1].c_str());
+    std::vector<bool> stored;
+    stored.reserve(events.size());
+    for (const auto& event : events) {
+      // A batch holding the same event twice stores it once: only the first counts as new.
+      stored.push_back(inserted.erase({event.source, event.id}) > 0);
+    }
+    return stored;
   });
 }
 

@@ -52,6 +52,8 @@ class Store {
   // --- intake and routing ------------------------------------------------
   /// Stores an event durably; false when (source, id) was already stored.
   bool insert_event(const EventRecord& event);
+  /// Stores a batch in one statement (one commit); for each event, whether it was new.
+  std::vector<bool> insert_events(const std::vector<EventRecord>& events);
   /// Takes up to `limit` unrouted events (skipping ones another host routes),
   /// asks `route` what each starts, inserts those executions and marks the
   /// events routed, all in one transaction. Returns how many events it routed.
