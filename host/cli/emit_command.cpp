@@ -83,6 +83,7 @@ int run_emit(const CommandArgs& raw) {
     try {
       stored = store->insert_events(records);
     } catch (const store::StoreError& error) {
+      // Earlier batches are durable: say how far the stream got.
       throw RuntimeError(std::string(error.what()) + " (" + std::to_string(first) +
                          " event(s) before this batch were stored)");
     }

@@ -29,12 +29,7 @@ int run_list(const CommandArgs& raw) {
   }
   filter.limit = static_cast<int>(std::min<long long>(args.positive_integer("--limit").value_or(50), 10000));
   const auto store = open_store(database_url(args));
-  std::vector<store::ExecutionSummary> summaries;
-  try {
-    summaries = store->list_executions(filter);
-  } catch (const store::StoreError& error) {
-    throw RuntimeError(error.what());
-  }
+  const auto summaries = store->list_executions(filter);
   if (args.has("--json")) {
     JsonArray rows;
     for (const auto& summary : summaries) rows.push_back(summary_json(summary));

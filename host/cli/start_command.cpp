@@ -38,15 +38,11 @@ int run_start(const CommandArgs& raw) {
   if (!plan.execution) throw UsageError(plan.error);
 
   const auto store = open_store(database_url(args));
-  try {
-    store->save_definition(engine::snapshot_of(*definition));
-    const auto result = store->start_execution(*plan.execution);
-    if (!result.created)
-      std::fprintf(stderr, "an execution with key '%s' already exists\n", plan.execution->key->c_str());
-    std::printf("%s\n", result.execution_id.c_str());
-  } catch (const store::StoreError& error) {
-    throw RuntimeError(error.what());
-  }
+  store->save_definition(engine::snapshot_of(*definition));
+  const auto result = store->start_execution(*plan.execution);
+  if (!result.created)
+    std::fprintf(stderr, "an execution with key '%s' already exists\n", plan.execution->key->c_str());
+  std::printf("%s\n", result.execution_id.c_str());
   return kExitOk;
 }
 

@@ -51,12 +51,7 @@ int run_status(const CommandArgs& raw) {
   if (args.positional().size() != 1) throw UsageError("expected exactly one EXECUTION_ID");
   const auto& id = args.positional()[0];
   const auto store = open_store(database_url(args));
-  std::optional<store::ExecutionDetail> detail;
-  try {
-    detail = store->get_execution(id);
-  } catch (const store::StoreError& error) {
-    throw RuntimeError(error.what());
-  }
+  const auto detail = store->get_execution(id);
   if (!detail) throw RuntimeError("no execution with id '" + id + "'");
   if (args.has("--json")) {
     std::printf("%s\n", to_json_text(execution_json(*detail)).c_str());

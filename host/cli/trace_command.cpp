@@ -18,12 +18,7 @@ int run_trace(const CommandArgs& raw) {
   if (args.positional().size() != 1) throw UsageError("expected exactly one TRACE_ID");
   const auto& trace_id = args.positional()[0];
   const auto store = open_store(database_url(args));
-  std::vector<store::TimelineEntry> entries;
-  try {
-    entries = store->trace(trace_id);
-  } catch (const store::StoreError& error) {
-    throw RuntimeError(error.what());
-  }
+  const auto entries = store->trace(trace_id);
   if (entries.empty()) throw RuntimeError("nothing recorded for trace '" + trace_id + "'");
   if (args.has("--json")) {
     JsonArray timeline;
