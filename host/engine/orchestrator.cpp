@@ -260,6 +260,8 @@ std::optional<Millis> Engine::Impl::apply_outcome(ExecutionRun& run, std::size_t
     }
     checkpoint.attempts.push_back({step.id, current.attempts, "failed", error.to_json(), started, finished});
     current.error = error.to_json();
+    // The attempt may have hit the execution's deadline before the deadline timer ran.
+    if (run.deadline() && std::chrono::steady_clock::now() >= *run.deadline()) run.timed_out = true;
     const auto& policy = step.action.retry;
     if (!run.timed_out && !run.failure && should_retry(policy, error, current.attempts)) {
       std::lock_guard rng_lock(rng_mutex_);

@@ -313,3 +313,32 @@ end
   CHECK(slow.state.attempts >= 2);
   CHECK(slow.attempts.front().error.at("code").as_string() == "host_lost");
 }
+
+TEST_CASE("the whole-execution timeout interrupts a running step and ends timed_out", "[host][pg]") {
+  HostFixture fx;
+  fx.workflow("w.yaml", R"(
+id: slowpoke
+timeout: 700ms
+steps:
+  - id: first
+    lua: quick.lua
+  - id: busy
+    lua: busy.lua
+    timeout: 20s
+  - id: never
+    lua: quick.lua
+)");
+  fx.script("quick.lua", "return function(ctx, input) return 1 end\n");
+  fx.script("busy.lua", "return function(ctx, input) while true do end end\n");
+  auto host = fx.serve();
+  const auto started = fx.weft({"start", "slowpoke", "--workflows", fx.workflows()});
+  REQUIRE(started.exit_code == 0);
+  const auto detail = fx.finished(started.out.substr(0, 36), std::chrono::seconds(15));
+  CHECK(detail.summary.status == "timed_out");
+  CHECK(detail.error.at("code").as_string() == "timeout");
+  CHECK(step_of(detail, "first").state.status == "completed");
+  CHECK(step_of(detail, "busy").state.status == "failed");
+  CHECK(detail.steps.size() == 2);  // `never` never started
+  REQUIRE(detail.started_at.has_value());
+  CHECK(*detail.summary.finished_at - *detail.started_at < 5000);
+}
