@@ -116,6 +116,7 @@ void Engine::Impl::dispatch_loop() {
         sweep_orphans(*store);
       }
       claim_batch(*store);
+      forward_cancels(*store);
       failures = 0;
 
       auto timeout = kSafetyPoll;
@@ -173,6 +174,22 @@ void Engine::Impl::claim_batch(store::Store& store) {
       pool_->post([this, run](WorkerContext& context) { resume(run, context); });
     }
     if (static_cast<int>(claimed.size()) < limit) return;
+  }
+}
+
+void Engine::Impl::forward_cancels(store::Store& store) {
+  for (const auto& id : store.cancel_requested(host_id_)) {
+    RunPtr run;
+    {
+      std::lock_guard lock(active_mutex_);
+      if (const auto it = active_.find(id); it != active_.end()) run = it->second;
+    }
+    if (!run) continue;
+    {
+      std::lock_guard lock(run->mutex);
+      if (run->cancelled || run->finished) continue;
+    }
+    pool_->post([this, run](WorkerContext& context) { on_cancel(run, context); });
   }
 }
 

@@ -7,6 +7,7 @@
 #include "engine/timer_queue.hpp"
 #include "engine/worker_pool.hpp"
 #include "routing/router.hpp"
+#include "store/step_transaction.hpp"
 #include "store/store.hpp"
 
 #include <atomic>
@@ -38,6 +39,8 @@ class Engine::Impl {
   void heartbeat_loop();
   void claim_batch(store::Store& store);
   void sweep_orphans(store::Store& store);
+  /// Hands cancel requests for executions running here to their runs.
+  void forward_cancels(store::Store& store);
   std::vector<store::NewExecution> route(const store::EventRecord& event, lua::Vm& vm);
   definitions::DefinitionPtr definition_for(const std::string& workflow, const std::string& hash,
                                             store::Store& store, std::string& error);
@@ -45,25 +48,40 @@ class Engine::Impl {
   void drain_and_release();
 
   // --- orchestrator.cpp: one execution's steps -----------------------------
+  using Retries = std::vector<std::pair<AttemptTarget, Millis>>;
   void resume(const RunPtr& run, WorkerContext& context);
-  void run_attempt(const RunPtr& run, std::size_t index, WorkerContext& context);
-  void start_retry(const RunPtr& run, std::size_t index, WorkerContext& context);
+  void run_attempt(const RunPtr& run, AttemptTarget target, WorkerContext& context);
+  void start_retry(const RunPtr& run, AttemptTarget target, WorkerContext& context);
   void on_deadline(const RunPtr& run, WorkerContext& context);
-  void advance(ExecutionRun& run, lua::Vm& vm, std::vector<store::StepWrite>& writes,
-               std::vector<std::size_t>& to_run);
-  std::optional<store::Checkpoint::Finish> finish_if_done(ExecutionRun& run);
-  void fail_step(ExecutionRun& run, std::size_t index, const StepError& error);
+  void on_cancel(const RunPtr& run, WorkerContext& context);
+  /// Starts the forward steps that became ready (evaluating `if` and input).
+  void advance(ExecutionRun& run, lua::Vm& vm, store::Checkpoint& checkpoint,
+               std::vector<AttemptTarget>& to_run);
+  /// Once the execution is ending: fails pending retries, starts the next
+  /// compensation or writes the finish.
+  void settle(ExecutionRun& run, lua::Vm& vm, store::Checkpoint& checkpoint,
+              std::vector<AttemptTarget>& to_run);
+  void fail_action(ExecutionRun& run, AttemptTarget target, const StepError& error);
   /// Records an attempt's outcome in the run and the checkpoint; the retry delay if it will retry.
-  std::optional<Millis> apply_outcome(ExecutionRun& run, std::size_t index, const StepOutcome& outcome,
+  std::optional<Millis> apply_outcome(ExecutionRun& run, AttemptTarget target, const StepOutcome& outcome,
                                       store::EpochMillis started, store::EpochMillis finished,
                                       store::Checkpoint& checkpoint);
-  /// After a successful write: a finishing checkpoint ends the run here.
-  void finish_commit(const RunPtr& run, const store::Checkpoint& checkpoint);
-  void schedule_retry(const RunPtr& run, std::size_t index, Millis delay);
+  void write_rows(ExecutionRun& run, AttemptTarget target, store::Checkpoint& checkpoint,
+                  std::optional<Millis> retry_in);
+  /// advance + settle, then one write, then retries and new attempts.
+  void settle_and_commit(const RunPtr& run, WorkerContext& context, store::Checkpoint checkpoint,
+                         const Retries& retries);
+  void commit_transactional(const RunPtr& run, AttemptTarget target, const StepOutcome& outcome,
+                            store::EpochMillis started, store::EpochMillis finished,
+                            std::unique_ptr<store::StepTransaction> transaction, WorkerContext& context);
+  void schedule_retry(const RunPtr& run, AttemptTarget target, Millis delay);
   /// Writes the checkpoint; on success marks a finished run done. False when the
   /// run is no longer ours (it is then dropped and, when in doubt, handed back).
   bool commit(const RunPtr& run, WorkerContext& context, store::Checkpoint checkpoint);
-  void dispatch(const RunPtr& run, const std::vector<std::size_t>& indexes);
+  void abandon_in_doubt(const RunPtr& run, WorkerContext& context);
+  /// After a successful write: a finishing checkpoint ends the run here.
+  void finish_commit(const RunPtr& run, const store::Checkpoint& checkpoint);
+  void dispatch(const RunPtr& run, const std::vector<AttemptTarget>& targets);
   void retire(const ExecutionRun& run);
 
   // --- shared state --------------------------------------------------------

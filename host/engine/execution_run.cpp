@@ -1,5 +1,6 @@
 #include "engine/execution_run.hpp"
 
+#include <algorithm>
 #include <map>
 
 namespace weft::engine {
@@ -19,7 +20,9 @@ const char* phase_status(StepPhase phase) {
 namespace {
 
 StepPhase phase_of(const std::string& status) {
-  if (status == store::step_status::kCompleted) return StepPhase::Completed;
+  if (status == store::step_status::kCompleted || status == store::step_status::kCompensated ||
+      status == store::step_status::kCompensating)
+    return StepPhase::Completed;
   if (status == store::step_status::kSkipped) return StepPhase::Skipped;
   if (status == store::step_status::kFailed) return StepPhase::Failed;
   if (status == store::step_status::kRetrying) return StepPhase::Retrying;
@@ -27,7 +30,30 @@ StepPhase phase_of(const std::string& status) {
   return StepPhase::Blocked;
 }
 
+void restore(ActionState& state, const store::StepState& stored, StepPhase phase) {
+  state.phase = phase;
+  state.attempts = stored.attempts;
+  state.attempt_base = stored.attempt_base;
+  state.input = stored.input;
+  state.output = stored.output;
+  state.error = stored.error;
+  state.next_attempt_at = stored.next_attempt_at;
+  state.interrupted = phase == StepPhase::Running;
+}
+
 bool is_done(StepPhase phase) { return phase == StepPhase::Completed || phase == StepPhase::Skipped; }
+
+store::StepState row_of(const std::string& id, const char* status, const ActionState& state) {
+  store::StepState row;
+  row.step_id = id;
+  row.status = status;
+  row.attempts = state.attempts;
+  row.attempt_base = state.attempt_base;
+  row.input = state.input;
+  row.output = state.output;
+  row.error = state.error;
+  return row;
+}
 
 }  // namespace
 
@@ -40,6 +66,8 @@ ExecutionRun::ExecutionRun(store::ClaimedExecution record, definitions::Definiti
     deadline_ = std::chrono::steady_clock::now() +
                 std::chrono::milliseconds(*record_.deadline_at - record_.db_now);
   }
+  compensating = record_.status == store::execution_status::kCompensating;
+  cancelled = record_.cancel_requested;
   std::map<std::string, std::size_t> index;
   for (const auto& step : definition_->steps) {
     index[step.id] = steps_.size();
@@ -54,57 +82,90 @@ ExecutionRun::ExecutionRun(store::ClaimedExecution record, definitions::Definiti
     const auto it = index.find(stored.step_id);
     if (it == index.end()) continue;  // cannot happen for a pinned version; ignore rather than crash
     auto& slot = steps_[it->second];
-    slot.phase = phase_of(stored.status);
-    slot.attempts = stored.attempts;
-    slot.input = stored.input;
-    slot.output = stored.output;
-    slot.error = stored.error;
-    slot.next_attempt_at = stored.next_attempt_at;
-    slot.interrupted = slot.phase == StepPhase::Running;
+    restore(slot.forward, stored, phase_of(stored.status));
+    slot.done_order = stored.done_seq;
+    if (stored.done_seq) completion_counter_ = std::max(completion_counter_, *stored.done_seq);
   }
+  for (const auto& stored : record_.compensations) {
+    const auto it = index.find(stored.step_id);
+    if (it == index.end()) continue;
+    const auto phase = stored.status == store::step_status::kCompensated ? StepPhase::Completed
+                                                                          : phase_of(stored.status);
+    restore(steps_[it->second].compensation, stored, phase);
+  }
+}
+
+const definitions::Action& ExecutionRun::action(AttemptTarget target) const {
+  const auto& step = *steps_[target.index].definition;
+  return target.compensation ? *step.compensate : step.action;
+}
+
+std::string ExecutionRun::attempt_id(AttemptTarget target) const {
+  const auto& id = steps_[target.index].definition->id;
+  return target.compensation ? store::kCompensationPrefix + id : id;
 }
 
 std::vector<std::size_t> ExecutionRun::ready_steps() const {
   std::vector<std::size_t> ready;
   for (std::size_t i = 0; i < steps_.size(); ++i) {
-    if (steps_[i].phase != StepPhase::Blocked) continue;
+    if (steps_[i].forward.phase != StepPhase::Blocked) continue;
     bool satisfied = true;
-    for (const auto dependency : steps_[i].dependencies) satisfied = satisfied && is_done(steps_[dependency].phase);
+    for (const auto dependency : steps_[i].dependencies)
+      satisfied = satisfied && is_done(steps_[dependency].forward.phase);
     if (satisfied) ready.push_back(i);
   }
   return ready;
 }
 
 bool ExecutionRun::all_done() const {
-  for (const auto& slot : steps_) {
-    if (!is_done(slot.phase)) return false;
-  }
-  return true;
+  return std::all_of(steps_.begin(), steps_.end(), [](const auto& slot) { return is_done(slot.forward.phase); });
 }
 
 int ExecutionRun::running_count() const {
   int running = 0;
-  for (const auto& slot : steps_) running += slot.phase == StepPhase::Running ? 1 : 0;
+  for (const auto& slot : steps_) {
+    running += slot.forward.phase == StepPhase::Running ? 1 : 0;
+    running += slot.compensation.phase == StepPhase::Running ? 1 : 0;
+  }
   return running;
 }
 
+std::optional<std::size_t> ExecutionRun::next_compensation() const {
+  std::optional<std::size_t> next;
+  for (std::size_t i = 0; i < steps_.size(); ++i) {
+    const auto& slot = steps_[i];
+    if (!slot.definition->compensate || slot.forward.phase != StepPhase::Completed) continue;
+    if (slot.compensation.phase == StepPhase::Completed) continue;
+    if (!next || slot.done_order.value_or(0) > steps_[*next].done_order.value_or(0)) next = i;
+  }
+  return next;
+}
+
+void ExecutionRun::mark_completed(std::size_t index) { steps_[index].done_order = ++completion_counter_; }
+
 store::StepState ExecutionRun::state_of(std::size_t index) const {
   const auto& slot = steps_[index];
-  store::StepState state;
-  state.step_id = slot.definition->id;
-  state.status = phase_status(slot.phase);
-  state.attempts = slot.attempts;
-  state.input = slot.input;
-  state.output = slot.output;
-  state.error = slot.error;
-  return state;
+  const char* status = phase_status(slot.forward.phase);
+  if (slot.forward.phase == StepPhase::Completed && slot.compensation.phase != StepPhase::Blocked) {
+    status = slot.compensation.phase == StepPhase::Completed ? store::step_status::kCompensated
+                                                             : store::step_status::kCompensating;
+  }
+  return row_of(slot.definition->id, status, slot.forward);
+}
+
+store::StepState ExecutionRun::compensation_state_of(std::size_t index) const {
+  const auto& slot = steps_[index];
+  const char* status = slot.compensation.phase == StepPhase::Completed
+                           ? store::step_status::kCompensated
+                           : phase_status(slot.compensation.phase);
+  return row_of(slot.definition->id, status, slot.compensation);
 }
 
 Json ExecutionRun::steps_scope() const {
   JsonObject scope;
-  for (const auto& slot : steps_) {
-    scope[slot.definition->id] =
-        JsonObject{{"output", slot.output}, {"status", phase_status(slot.phase)}};
+  for (std::size_t i = 0; i < steps_.size(); ++i) {
+    const auto& slot = steps_[i];
+    scope[slot.definition->id] = JsonObject{{"output", slot.forward.output}, {"status", state_of(i).status}};
   }
   return scope;
 }
@@ -118,7 +179,7 @@ Json ExecutionRun::execution_scope() const {
 
 Json ExecutionRun::final_output() const {
   for (auto it = steps_.rbegin(); it != steps_.rend(); ++it) {
-    if (it->phase == StepPhase::Completed) return it->output;
+    if (it->forward.phase == StepPhase::Completed) return it->forward.output;
   }
   return nullptr;
 }

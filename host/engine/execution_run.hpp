@@ -1,7 +1,7 @@
 // The in-memory state of one execution this host owns: its pinned definition,
-// its lease, and where each step stands. The database is the truth; this is
-// rebuilt from it on every claim. Guarded by `mutex` (steps of one execution
-// may finish on different worker threads).
+// its lease, and where each step (and its compensation) stands. The database
+// is the truth; this is rebuilt from it on every claim. Guarded by `mutex`
+// (steps of one execution may finish on different worker threads).
 #pragma once
 
 #include "definitions/definition.hpp"
@@ -18,16 +18,30 @@ namespace weft::engine {
 
 enum class StepPhase : std::uint8_t { Blocked, Running, Retrying, Completed, Skipped, Failed };
 
-struct StepSlot {
-  const definitions::Step* definition = nullptr;
-  std::vector<std::size_t> dependencies;  // indexes into the run's steps
+/// Where one action (a step's own, or its compensation) stands.
+struct ActionState {
   StepPhase phase = StepPhase::Blocked;
-  int attempts = 0;  // attempts started so far
+  int attempts = 0;      // attempts started so far
+  int attempt_base = 0;  // attempts made before a dead-letter retry (not counted against the policy)
   Json input;
   Json output;
   Json error;
   bool interrupted = false;  // an attempt was running when the previous owner lost it
   std::optional<store::EpochMillis> next_attempt_at;  // database clock, for Retrying
+};
+
+struct StepSlot {
+  const definitions::Step* definition = nullptr;
+  std::vector<std::size_t> dependencies;  // indexes into the run's steps
+  ActionState forward;
+  ActionState compensation;
+  std::optional<std::int64_t> done_order;  // completion order, for compensating in reverse
+};
+
+/// Which action of which step an attempt runs.
+struct AttemptTarget {
+  std::size_t index = 0;
+  bool compensation = false;
 };
 
 class ExecutionRun {
@@ -45,13 +59,27 @@ class ExecutionRun {
   const store::Lease& lease() const { return lease_; }
   std::vector<StepSlot>& steps() { return steps_; }
 
+  ActionState& state(AttemptTarget target) {
+    auto& slot = steps_[target.index];
+    return target.compensation ? slot.compensation : slot.forward;
+  }
+  const definitions::Action& action(AttemptTarget target) const;
+  /// The id attempts are recorded under: the step id, or "compensate:<step id>".
+  std::string attempt_id(AttemptTarget target) const;
+
   /// Blocked steps whose dependencies all completed or were skipped.
   std::vector<std::size_t> ready_steps() const;
   bool all_done() const;
+  /// Attempts (of steps or compensations) executing now.
   int running_count() const;
+  /// The completed step whose compensation is next (latest completed first), if any is left.
+  std::optional<std::size_t> next_compensation() const;
+  /// Records that step `index` completed now (its place in the compensation order).
+  void mark_completed(std::size_t index);
 
-  /// The stored row of step `index` as it stands.
+  /// The stored rows of step `index` and of its compensation, as they stand.
   store::StepState state_of(std::size_t index) const;
+  store::StepState compensation_state_of(std::size_t index) const;
   /// `steps` as `${ }` expressions see it: { <id> = { output, status } }.
   Json steps_scope() const;
   /// `execution` as `${ }` expressions see it: { id, trace_id, workflow, version }.
@@ -62,11 +90,14 @@ class ExecutionRun {
   /// The execution deadline on this host's monotonic clock, if it has one.
   std::optional<SteadyTime> deadline() const { return deadline_; }
 
-  // Set once, under `mutex`.
+  // Set under `mutex`.
   std::optional<Json> failure;  // the error that fails the execution
+  std::optional<Json> compensation_failure;  // a compensation that exhausted its retries
   bool timed_out = false;
-  bool finished = false;   // the final checkpoint is written
-  bool abandoned = false;  // no longer ours (fenced out or in doubt)
+  bool cancelled = false;     // a cancel was requested
+  bool compensating = false;  // the execution's status is `compensating`
+  bool finished = false;      // the final checkpoint is written
+  bool abandoned = false;     // no longer ours (fenced out or in doubt)
 
  private:
   store::ClaimedExecution record_;
@@ -74,6 +105,7 @@ class ExecutionRun {
   store::Lease lease_;
   std::vector<StepSlot> steps_;
   std::optional<SteadyTime> deadline_;
+  std::int64_t completion_counter_ = 0;
 };
 
 const char* phase_status(StepPhase phase);

@@ -1,7 +1,7 @@
 // What happens to one execution: which steps start, how an attempt's outcome
-// becomes a checkpoint, retries, deadlines and the end of the execution.
-// Every change to a run happens under its mutex, and is written (fenced) before
-// anything that depends on it starts.
+// becomes a checkpoint, retries, deadlines, cancel, compensation and the end
+// of the execution. Every change to a run happens under its mutex and is
+// written (fenced) before anything that depends on it starts.
 #include "common/log.hpp"
 #include "engine/engine_impl.hpp"
 #include "engine/retry.hpp"
@@ -32,6 +32,10 @@ lua::Scope scope_of(const ExecutionRun& run, const Json& steps, const Json& exec
   return scope;
 }
 
+StepError expression_error(const std::string& what, const StepError& cause) {
+  return StepError{"expression", what + ": " + cause.message, false, cause.details};
+}
+
 store::IsolationLevel isolation_of(definitions::Isolation isolation) {
   switch (isolation) {
     case definitions::Isolation::RepeatableRead: return store::IsolationLevel::RepeatableRead;
@@ -41,26 +45,49 @@ store::IsolationLevel isolation_of(definitions::Isolation isolation) {
   return store::IsolationLevel::ReadCommitted;
 }
 
-StepError expression_error(const std::string& what, const StepError& cause) {
-  return StepError{"expression", what + ": " + cause.message, false, cause.details};
-}
+/// A cancel, a failed step or the deadline: no new step starts; what ran is undone.
+bool ending(const ExecutionRun& run) { return run.failure || run.timed_out || run.cancelled; }
 
 }  // namespace
 
-void Engine::Impl::fail_step(ExecutionRun& run, std::size_t index, const StepError& error) {
-  auto& slot = run.steps()[index];
-  slot.phase = StepPhase::Failed;
-  slot.error = error.to_json();
-  if (!run.failure) {
+void Engine::Impl::write_rows(ExecutionRun& run, AttemptTarget target, store::Checkpoint& checkpoint,
+                              std::optional<Millis> retry_in) {
+  const std::optional<std::int64_t> delay =
+      retry_in ? std::optional<std::int64_t>(retry_in->count()) : std::nullopt;
+  if (target.compensation) {
+    checkpoint.compensations.push_back({run.compensation_state_of(target.index), delay});
+    checkpoint.steps.push_back({run.state_of(target.index), std::nullopt});  // compensating/compensated
+  } else {
+    checkpoint.steps.push_back({run.state_of(target.index), delay});
+  }
+}
+
+void Engine::Impl::fail_action(ExecutionRun& run, AttemptTarget target, const StepError& error) {
+  auto& state = run.state(target);
+  state.phase = StepPhase::Failed;
+  state.error = error.to_json();
+  const auto& step_id = run.steps()[target.index].definition->id;
+  if (target.compensation) {
+    if (!run.compensation_failure) {
+      JsonObject failure{{"code", "compensation_failed"},
+                         {"message", "the compensation of step '" + step_id + "' failed after " +
+                                         std::to_string(state.attempts - state.attempt_base) +
+                                         " attempt(s): " + error.message},
+                         {"retryable", false},
+                         {"step", step_id},
+                         {"cause", run.failure ? *run.failure : Json(nullptr)}};
+      run.compensation_failure = Json(std::move(failure));
+    }
+  } else if (!run.failure) {
     Json failure = error.to_json();
-    failure.as_object()["step"] = slot.definition->id;
+    failure.as_object()["step"] = step_id;
     run.failure = std::move(failure);
   }
 }
 
-void Engine::Impl::advance(ExecutionRun& run, lua::Vm& vm, std::vector<store::StepWrite>& writes,
-                           std::vector<std::size_t>& to_run) {
-  if (run.failure || run.timed_out || draining_) return;
+void Engine::Impl::advance(ExecutionRun& run, lua::Vm& vm, store::Checkpoint& checkpoint,
+                           std::vector<AttemptTarget>& to_run) {
+  if (ending(run) || run.compensating || draining_) return;
   const Json execution = run.execution_scope();
   // Skipping a step can make its dependents ready: repeat until nothing changes.
   for (bool changed = true; changed;) {
@@ -72,21 +99,22 @@ void Engine::Impl::advance(ExecutionRun& run, lua::Vm& vm, std::vector<store::St
     for (const auto index : ready) {
       auto& slot = run.steps()[index];
       const auto& step = *slot.definition;
+      const AttemptTarget target{index, false};
       if (step.condition) {
         const auto result = vm.evaluate(step.condition->chunk, scope);
         if (!result.ok() || !result.output().is_bool()) {
-          fail_step(run, index,
-                    result.ok() ? StepError{"expression",
-                                            "step '" + step.id + "' condition must be a boolean, got " +
-                                                to_json_text(result.output()),
-                                            false, nullptr}
-                                : expression_error("step '" + step.id + "' condition", result.error()));
-          writes.push_back({run.state_of(index), std::nullopt});
+          fail_action(run, target,
+                      result.ok() ? StepError{"expression",
+                                              "step '" + step.id + "' condition must be a boolean, got " +
+                                                  to_json_text(result.output()),
+                                              false, nullptr}
+                                  : expression_error("step '" + step.id + "' condition", result.error()));
+          write_rows(run, target, checkpoint, std::nullopt);
           return;
         }
         if (!result.output().get_bool()) {
-          slot.phase = StepPhase::Skipped;
-          writes.push_back({run.state_of(index), std::nullopt});
+          slot.forward.phase = StepPhase::Skipped;
+          write_rows(run, target, checkpoint, std::nullopt);
           changed = true;
           continue;
         }
@@ -95,32 +123,132 @@ void Engine::Impl::advance(ExecutionRun& run, lua::Vm& vm, std::vector<store::St
       if (step.kind == definitions::StepKind::Action && step.action.input) {
         auto result = evaluate_template(*step.action.input, scope, vm);
         if (!result.ok()) {
-          fail_step(run, index, expression_error("step '" + step.id + "' input", result.error()));
-          writes.push_back({run.state_of(index), std::nullopt});
+          fail_action(run, target, expression_error("step '" + step.id + "' input", result.error()));
+          write_rows(run, target, checkpoint, std::nullopt);
           return;
         }
         input = result.output();
       }
-      slot.phase = StepPhase::Running;
-      slot.attempts += 1;
-      slot.input = std::move(input);
-      writes.push_back({run.state_of(index), std::nullopt});
-      to_run.push_back(index);
+      slot.forward.phase = StepPhase::Running;
+      slot.forward.attempts += 1;
+      slot.forward.input = std::move(input);
+      write_rows(run, target, checkpoint, std::nullopt);
+      to_run.push_back(target);
     }
   }
 }
 
-std::optional<store::Checkpoint::Finish> Engine::Impl::finish_if_done(ExecutionRun& run) {
-  if (run.finished || run.running_count() > 0) return std::nullopt;
-  if (run.timed_out) {
-    return store::Checkpoint::Finish{
-        store::execution_status::kTimedOut, nullptr,
-        StepError{"timeout", "the execution reached its timeout", false, nullptr}.to_json()};
+void Engine::Impl::settle(ExecutionRun& run, lua::Vm& vm, store::Checkpoint& checkpoint,
+                          std::vector<AttemptTarget>& to_run) {
+  if (run.finished || checkpoint.finish) return;
+  using store::Checkpoint;
+  namespace status = store::execution_status;
+  if (!ending(run)) {
+    if (run.all_done()) checkpoint.finish = Checkpoint::Finish{status::kCompleted, run.final_output(), nullptr};
+    return;
   }
-  if (run.failure) return store::Checkpoint::Finish{store::execution_status::kFailed, nullptr, *run.failure};
-  if (run.all_done())
-    return store::Checkpoint::Finish{store::execution_status::kCompleted, run.final_output(), nullptr};
-  return std::nullopt;
+  if (run.running_count() > 0 || draining_) return;  // wait for attempts in flight
+  // Steps waiting for a retry will not get one now.
+  for (std::size_t i = 0; i < run.steps().size(); ++i) {
+    if (run.steps()[i].forward.phase == StepPhase::Retrying) {
+      run.steps()[i].forward.phase = StepPhase::Failed;
+      write_rows(run, {i, false}, checkpoint, std::nullopt);
+    }
+  }
+  if (run.compensation_failure) {
+    checkpoint.finish = Checkpoint::Finish{status::kFailed, nullptr, *run.compensation_failure};
+    return;
+  }
+  const bool compensate =
+      run.cancelled || run.definition().on_failure == definitions::OnFailure::Compensate;
+  if (compensate) {
+    if (const auto next = run.next_compensation()) {
+      auto& slot = run.steps()[*next];
+      auto& state = slot.compensation;
+      if (state.phase == StepPhase::Retrying) return;  // its retry timer carries on
+      const auto& action = *slot.definition->compensate;
+      Json input = slot.forward.input;
+      if (action.input) {
+        const Json steps = run.steps_scope();
+        const Json execution = run.execution_scope();
+        auto result = evaluate_template(*action.input, scope_of(run, steps, execution), vm);
+        if (!result.ok()) {
+          fail_action(run, {*next, true},
+                      expression_error("compensation of step '" + slot.definition->id + "' input",
+                                       result.error()));
+          write_rows(run, {*next, true}, checkpoint, std::nullopt);
+          checkpoint.finish = Checkpoint::Finish{status::kFailed, nullptr, *run.compensation_failure};
+          return;
+        }
+        input = result.output();
+      }
+      run.cancel = false;  // the interrupt was for the forward attempts, not for this
+      state.phase = StepPhase::Running;
+      state.attempts += 1;
+      state.input = std::move(input);
+      write_rows(run, {*next, true}, checkpoint, std::nullopt);
+      if (!run.compensating) {
+        run.compensating = true;
+        checkpoint.status = status::kCompensating;
+        spdlog::warn("execution {} is compensating", run.record().id);
+      }
+      to_run.push_back({*next, true});
+      return;
+    }
+  }
+  if (run.cancelled) {
+    checkpoint.finish = Checkpoint::Finish{
+        status::kCancelled, nullptr, StepError{"cancelled", "cancelled on request", false, nullptr}.to_json()};
+  } else if (run.timed_out) {
+    checkpoint.finish = Checkpoint::Finish{
+        status::kTimedOut, nullptr,
+        StepError{"timeout", "the execution reached its timeout", false, nullptr}.to_json()};
+  } else {
+    // Compensated: every completed step that declares a compensation was undone.
+    checkpoint.finish = Checkpoint::Finish{run.compensating ? status::kCompensated : status::kFailed,
+                                           nullptr, *run.failure};
+  }
+}
+
+std::optional<Millis> Engine::Impl::apply_outcome(ExecutionRun& run, AttemptTarget target,
+                                                  const StepOutcome& outcome,
+                                                  store::EpochMillis started,
+                                                  store::EpochMillis finished,
+                                                  store::Checkpoint& checkpoint) {
+  auto& state = run.state(target);
+  const auto id = run.attempt_id(target);
+  std::optional<Millis> retry_in;
+  if (outcome.ok()) {
+    state.phase = StepPhase::Completed;
+    state.output = outcome.output();
+    state.error = nullptr;
+    if (!target.compensation) run.mark_completed(target.index);
+    checkpoint.attempts.push_back({id, state.attempts, "completed", nullptr, started, finished});
+  } else {
+    StepError error = outcome.error();
+    if (error.code == "cancelled" && draining_ && !ending(run)) {
+      error = StepError{"host_shutdown", "the host shut down during the attempt", true, nullptr};
+    }
+    checkpoint.attempts.push_back({id, state.attempts, "failed", error.to_json(), started, finished});
+    state.error = error.to_json();
+    // The attempt may have hit the execution's deadline before the deadline timer ran.
+    if (!target.compensation && run.deadline() && std::chrono::steady_clock::now() >= *run.deadline())
+      run.timed_out = true;
+    const auto& policy = run.action(target).retry;
+    const bool stopping = !target.compensation && ending(run);
+    if (!stopping && should_retry(policy, error, state.attempts - state.attempt_base)) {
+      std::lock_guard rng_lock(rng_mutex_);
+      retry_in = retry_delay(policy, state.attempts - state.attempt_base, rng_);
+      state.phase = StepPhase::Retrying;
+      spdlog::warn("{} attempt {} failed ({}: {}); retrying in {}ms", id, state.attempts, error.code,
+                   error.message, retry_in->count());
+    } else {
+      spdlog::error("{} failed after attempt {}: {}: {}", id, state.attempts, error.code, error.message);
+      fail_action(run, target, error);
+    }
+  }
+  write_rows(run, target, checkpoint, retry_in);
+  return retry_in;
 }
 
 bool Engine::Impl::commit(const RunPtr& run, WorkerContext& context, store::Checkpoint checkpoint) {
@@ -138,39 +266,43 @@ bool Engine::Impl::commit(const RunPtr& run, WorkerContext& context, store::Chec
     // back; whoever claims it next continues from what the database says.
     spdlog::error("checkpoint of execution {} failed: {}; handing it back", run->record().id,
                   error.what());
-    run->abandoned = true;
-    run->cancel = true;
-    context.reset_store();
-    try {
-      context.store().release(run->lease());
-    } catch (const std::exception& release_error) {
-      spdlog::error("could not hand back execution {}: {}", run->record().id, release_error.what());
-    }
-    retire(*run);
+    abandon_in_doubt(run, context);
     return false;
   }
   finish_commit(run, checkpoint);
   return true;
 }
 
-void Engine::Impl::finish_commit(const RunPtr& run, const store::Checkpoint& checkpoint) {
-  if (checkpoint.finish) {
-    run->finished = true;
-    const auto& finish = *checkpoint.finish;
-    if (finish.status == store::execution_status::kCompleted) {
-      spdlog::info("execution {} of {} v{} completed", run->record().id, run->record().workflow,
-                   run->record().version);
-    } else {
-      spdlog::warn("execution {} of {} v{} {}: {}", run->record().id, run->record().workflow,
-                   run->record().version, finish.status, to_json_text(finish.error));
-    }
-    retire(*run);
+void Engine::Impl::abandon_in_doubt(const RunPtr& run, WorkerContext& context) {
+  run->abandoned = true;
+  run->cancel = true;
+  context.reset_store();
+  try {
+    context.store().release(run->lease());
+  } catch (const std::exception& error) {
+    // The orphan sweep or the lease expiry hands it back later.
+    spdlog::error("could not hand back execution {}: {}", run->record().id, error.what());
   }
+  retire(*run);
 }
 
-void Engine::Impl::dispatch(const RunPtr& run, const std::vector<std::size_t>& indexes) {
-  for (const auto index : indexes)
-    pool_->post([this, run, index](WorkerContext& context) { run_attempt(run, index, context); });
+void Engine::Impl::finish_commit(const RunPtr& run, const store::Checkpoint& checkpoint) {
+  if (!checkpoint.finish) return;
+  run->finished = true;
+  const auto& finish = *checkpoint.finish;
+  if (finish.status == store::execution_status::kCompleted) {
+    spdlog::info("execution {} of {} v{} completed", run->record().id, run->record().workflow,
+                 run->record().version);
+  } else {
+    spdlog::warn("execution {} of {} v{} {}: {}", run->record().id, run->record().workflow,
+                 run->record().version, finish.status, to_json_text(finish.error));
+  }
+  retire(*run);
+}
+
+void Engine::Impl::dispatch(const RunPtr& run, const std::vector<AttemptTarget>& targets) {
+  for (const auto target : targets)
+    pool_->post([this, run, target](WorkerContext& context) { run_attempt(run, target, context); });
 }
 
 void Engine::Impl::retire(const ExecutionRun& run) {
@@ -181,11 +313,27 @@ void Engine::Impl::retire(const ExecutionRun& run) {
   wake_dispatcher();  // room for another claim
 }
 
-void Engine::Impl::schedule_retry(const RunPtr& run, std::size_t index, Millis delay) {
+void Engine::Impl::schedule_retry(const RunPtr& run, AttemptTarget target, Millis delay) {
   if (draining_) return;  // the next owner resumes it from the stored next_attempt_at
-  timers_->schedule(std::chrono::steady_clock::now() + delay, [this, run, index] {
-    pool_->post([this, run, index](WorkerContext& context) { start_retry(run, index, context); });
+  timers_->schedule(std::chrono::steady_clock::now() + delay, [this, run, target] {
+    pool_->post([this, run, target](WorkerContext& context) { start_retry(run, target, context); });
   });
+}
+
+void Engine::Impl::settle_and_commit(const RunPtr& run, WorkerContext& context,
+                                     store::Checkpoint checkpoint,
+                                     const std::vector<std::pair<AttemptTarget, Millis>>& retries) {
+  std::vector<AttemptTarget> to_run;
+  advance(*run, context.vm(), checkpoint, to_run);
+  settle(*run, context.vm(), checkpoint, to_run);
+  if (checkpoint.steps.empty() && checkpoint.compensations.empty() && checkpoint.attempts.empty() &&
+      !checkpoint.finish && !checkpoint.status) {
+    for (const auto& [target, delay] : retries) schedule_retry(run, target, delay);
+    return;
+  }
+  if (!commit(run, context, std::move(checkpoint))) return;
+  for (const auto& [target, delay] : retries) schedule_retry(run, target, delay);
+  dispatch(run, to_run);
 }
 
 void Engine::Impl::resume(const RunPtr& run, WorkerContext& context) {
@@ -193,39 +341,26 @@ void Engine::Impl::resume(const RunPtr& run, WorkerContext& context) {
   LogScope log_scope(log_context(*run));
   if (run->abandoned || run->finished) return;
   store::Checkpoint checkpoint;
+  std::vector<std::pair<AttemptTarget, Millis>> retries;
   const auto now = now_millis();
-  if (run->deadline() && std::chrono::steady_clock::now() >= *run->deadline()) {
-    run->timed_out = true;
-  }
+  if (run->deadline() && std::chrono::steady_clock::now() >= *run->deadline()) run->timed_out = true;
   for (std::size_t i = 0; i < run->steps().size(); ++i) {
-    auto& slot = run->steps()[i];
-    if (slot.phase == StepPhase::Failed && !run->failure) {
-      fail_step(*run, i, StepError::from_json(slot.error));
-    } else if (slot.interrupted) {
-      // The previous owner died mid-attempt: that attempt counts, as a failure.
-      slot.interrupted = false;
-      const StepError lost{"host_lost", "the host running this attempt stopped before it finished",
-                           true, nullptr};
-      checkpoint.attempts.push_back(
-          store::AttemptRecord{slot.definition->id, slot.attempts, "failed", lost.to_json(), now, now});
-      slot.error = lost.to_json();
-      const auto& policy = slot.definition->action.retry;
-      if (!run->timed_out && should_retry(policy, lost, slot.attempts)) {
-        Millis delay;
-        {
-          std::lock_guard rng_lock(rng_mutex_);
-          delay = retry_delay(policy, slot.attempts, rng_);
-        }
-        slot.phase = StepPhase::Retrying;
-        checkpoint.steps.push_back({run->state_of(i), delay.count()});
-        schedule_retry(run, i, delay);
-      } else {
-        fail_step(*run, i, lost);
-        checkpoint.steps.push_back({run->state_of(i), std::nullopt});
+    for (const bool compensation : {false, true}) {
+      const AttemptTarget target{i, compensation};
+      auto& state = run->state(target);
+      if (state.phase == StepPhase::Failed) {
+        fail_action(*run, target, StepError::from_json(state.error));
+      } else if (state.interrupted) {
+        // The previous owner died mid-attempt: that attempt counts, as a failure.
+        state.interrupted = false;
+        const StepOutcome lost = StepOutcome::failure(
+            StepError{"host_lost", "the host running this attempt stopped before it finished", true, nullptr});
+        if (const auto delay = apply_outcome(*run, target, lost, now, now, checkpoint))
+          retries.emplace_back(target, *delay);
+      } else if (state.phase == StepPhase::Retrying) {
+        const auto due = state.next_attempt_at.value_or(run->record().db_now);
+        retries.emplace_back(target, Millis{std::max<std::int64_t>(0, due - run->record().db_now)});
       }
-    } else if (slot.phase == StepPhase::Retrying) {
-      const auto due = slot.next_attempt_at.value_or(run->record().db_now);
-      schedule_retry(run, i, Millis{std::max<std::int64_t>(0, due - run->record().db_now)});
     }
   }
   if (run->deadline() && !run->timed_out) {
@@ -233,75 +368,32 @@ void Engine::Impl::resume(const RunPtr& run, WorkerContext& context) {
       pool_->post([this, run](WorkerContext& worker) { on_deadline(run, worker); });
     });
   }
-  std::vector<std::size_t> to_run;
-  advance(*run, context.vm(), checkpoint.steps, to_run);
-  checkpoint.finish = finish_if_done(*run);
-  if (checkpoint.steps.empty() && checkpoint.attempts.empty() && !checkpoint.finish) return;
-  if (commit(run, context, std::move(checkpoint))) dispatch(run, to_run);
+  settle_and_commit(run, context, std::move(checkpoint), retries);
 }
 
-std::optional<Millis> Engine::Impl::apply_outcome(ExecutionRun& run, std::size_t index,
-                                                  const StepOutcome& outcome,
-                                                  store::EpochMillis started,
-                                                  store::EpochMillis finished,
-                                                  store::Checkpoint& checkpoint) {
-  auto& current = run.steps()[index];
-  const auto& step = *current.definition;
-  std::optional<Millis> retry_in;
-  if (outcome.ok()) {
-    current.phase = StepPhase::Completed;
-    current.output = outcome.output();
-    current.error = nullptr;
-    checkpoint.attempts.push_back({step.id, current.attempts, "completed", nullptr, started, finished});
-  } else {
-    StepError error = outcome.error();
-    if (error.code == "cancelled" && draining_ && !run.timed_out) {
-      error = StepError{"host_shutdown", "the host shut down during the attempt", true, nullptr};
-    }
-    checkpoint.attempts.push_back({step.id, current.attempts, "failed", error.to_json(), started, finished});
-    current.error = error.to_json();
-    // The attempt may have hit the execution's deadline before the deadline timer ran.
-    if (run.deadline() && std::chrono::steady_clock::now() >= *run.deadline()) run.timed_out = true;
-    const auto& policy = step.action.retry;
-    if (!run.timed_out && !run.failure && should_retry(policy, error, current.attempts)) {
-      std::lock_guard rng_lock(rng_mutex_);
-      retry_in = retry_delay(policy, current.attempts, rng_);
-      current.phase = StepPhase::Retrying;
-      spdlog::warn("step {} attempt {} of {} failed ({}: {}); retrying in {}ms", step.id,
-                   current.attempts, policy.max_attempts, error.code, error.message, retry_in->count());
-    } else {
-      spdlog::error("step {} failed after {} attempt(s): {}: {}", step.id, current.attempts, error.code,
-                    error.message);
-      fail_step(run, index, error);
-    }
-  }
-  checkpoint.steps.push_back(
-      {run.state_of(index), retry_in ? std::optional<std::int64_t>(retry_in->count()) : std::nullopt});
-  return retry_in;
-}
-
-void Engine::Impl::run_attempt(const RunPtr& run, std::size_t index, WorkerContext& context) {
-  StepSlot slot;
+void Engine::Impl::run_attempt(const RunPtr& run, AttemptTarget target, WorkerContext& context) {
+  ActionState state;
   Json steps_scope;
   {
     std::lock_guard lock(run->mutex);
     if (run->abandoned || run->finished) return;
-    slot = run->steps()[index];
+    state = run->state(target);
     steps_scope = run->steps_scope();
   }
-  const auto& step = *slot.definition;
-  LogScope log_scope(log_context(*run, step.id));
+  const auto& action = run->action(target);
+  LogScope log_scope(log_context(*run, run->attempt_id(target)));
   const auto started = now_millis();
 
-  // A transactional step's SQL and its checkpoint share one transaction.
+  // A transactional action's SQL and its checkpoint share one transaction.
+  const bool is_action = target.compensation ||
+                         run->steps()[target.index].definition->kind == definitions::StepKind::Action;
   std::unique_ptr<store::StepTransaction> transaction;
   std::optional<TransactionDatabase> database;
   std::optional<StepOutcome> outcome;
-  if (step.kind == definitions::StepKind::Action && step.action.transaction) {
+  if (is_action && action.transaction) {
     try {
       transaction = std::make_unique<store::StepTransaction>(
-          context.store(), isolation_of(step.action.transaction->isolation),
-          step.action.transaction->statement_timeout);
+          context.store(), isolation_of(action.transaction->isolation), action.transaction->statement_timeout);
       database.emplace(*transaction);
     } catch (const store::SqlError& error) {
       context.reset_store();
@@ -312,107 +404,117 @@ void Engine::Impl::run_attempt(const RunPtr& run, std::size_t index, WorkerConte
     }
   }
   if (!outcome) {
-    outcome = run_step_attempt(*run, slot, steps_scope, context.vm(), options_.lua_memory_limit_bytes,
-                               database ? &*database : nullptr);
+    outcome = run_attempt_of(*run, target, state, steps_scope, context.vm(),
+                             options_.lua_memory_limit_bytes, database ? &*database : nullptr);
   }
   const auto finished = now_millis();
 
   std::lock_guard lock(run->mutex);
   if (run->abandoned || run->finished) return;
   if (transaction && outcome->ok()) {
-    const auto saved_steps = run->steps();
-    const auto saved_failure = run->failure;
-    store::Checkpoint checkpoint;
-    const auto retry_in = apply_outcome(*run, index, *outcome, started, finished, checkpoint);
-    std::vector<std::size_t> to_run;
-    advance(*run, context.vm(), checkpoint.steps, to_run);
-    checkpoint.finish = finish_if_done(*run);
-    bool written = false;
-    try {
-      written = transaction->checkpoint(run->lease(), checkpoint);
-      if (!written) {
-        transaction.reset();  // roll back the step's effects: the execution is not ours
-        spdlog::warn("execution {} now belongs to another host (fenced out); rolled back step {}",
-                     run->record().id, step.id);
-        run->abandoned = true;
-        run->cancel = true;
-        retire(*run);
-        return;
-      }
-      transaction->commit();
-    } catch (const store::SqlError& error) {
-      if (written) {
-        // COMMIT itself failed: the outcome is unknown. Whoever claims the
-        // execution next reads what the database has (the checkpoint commits
-        // with the effects or not at all).
-        spdlog::error("commit of step {} in execution {} is in doubt: {}; handing it back", step.id,
-                      run->record().id, error.what());
-        run->abandoned = true;
-        run->cancel = true;
-        context.reset_store();
-        try {
-          context.store().release(run->lease());
-        } catch (const std::exception&) {
-          // The orphan sweep or the lease expiry hands it back later.
-        }
-        retire(*run);
-        return;
-      }
-      // The checkpoint statement failed inside the transaction (e.g. a
-      // serialization failure): the attempt failed; undo and record that instead.
-      transaction.reset();
-      run->steps() = saved_steps;
-      run->failure = saved_failure;
-      outcome = StepOutcome::failure(error.error());
-      store::Checkpoint failed;
-      const auto retry = apply_outcome(*run, index, *outcome, started, finished, failed);
-      failed.finish = finish_if_done(*run);
-      if (commit(run, context, std::move(failed)) && retry) schedule_retry(run, index, *retry);
-      return;
-    }
-    finish_commit(run, checkpoint);
-    if (retry_in) schedule_retry(run, index, *retry_in);
-    dispatch(run, to_run);
+    commit_transactional(run, target, *outcome, started, finished, std::move(transaction), context);
     return;
   }
   transaction.reset();  // a failed transactional attempt leaves nothing behind
   store::Checkpoint checkpoint;
-  const auto retry_in = apply_outcome(*run, index, *outcome, started, finished, checkpoint);
-  std::vector<std::size_t> to_run;
-  advance(*run, context.vm(), checkpoint.steps, to_run);
-  checkpoint.finish = finish_if_done(*run);
-  if (!commit(run, context, std::move(checkpoint))) return;
-  if (retry_in) schedule_retry(run, index, *retry_in);
+  std::vector<std::pair<AttemptTarget, Millis>> retries;
+  if (const auto delay = apply_outcome(*run, target, *outcome, started, finished, checkpoint))
+    retries.emplace_back(target, *delay);
+  settle_and_commit(run, context, std::move(checkpoint), retries);
+}
+
+void Engine::Impl::commit_transactional(const RunPtr& run, AttemptTarget target,
+                                        const StepOutcome& outcome, store::EpochMillis started,
+                                        store::EpochMillis finished,
+                                        std::unique_ptr<store::StepTransaction> transaction,
+                                        WorkerContext& context) {
+  // Everything that follows from the outcome goes into the step's own
+  // transaction; if that fails before COMMIT, the run is restored and the
+  // attempt is recorded as failed instead.
+  const auto saved_steps = run->steps();
+  const auto saved_failure = run->failure;
+  const auto saved_compensation_failure = run->compensation_failure;
+  const auto saved_compensating = run->compensating;
+  store::Checkpoint checkpoint;
+  apply_outcome(*run, target, outcome, started, finished, checkpoint);
+  std::vector<AttemptTarget> to_run;
+  advance(*run, context.vm(), checkpoint, to_run);
+  settle(*run, context.vm(), checkpoint, to_run);
+  bool written = false;
+  try {
+    written = transaction->checkpoint(run->lease(), checkpoint);
+    if (!written) {
+      transaction.reset();  // roll back the effects: the execution is not ours
+      spdlog::warn("execution {} now belongs to another host (fenced out); rolled back {}",
+                   run->record().id, run->attempt_id(target));
+      run->abandoned = true;
+      run->cancel = true;
+      retire(*run);
+      return;
+    }
+    transaction->commit();
+  } catch (const store::SqlError& error) {
+    if (written) {
+      // COMMIT itself failed: the outcome is unknown. Whoever claims the
+      // execution next reads what the database has (the checkpoint commits
+      // with the effects or not at all).
+      spdlog::error("commit of {} in execution {} is in doubt: {}; handing it back",
+                    run->attempt_id(target), run->record().id, error.what());
+      abandon_in_doubt(run, context);
+      return;
+    }
+    transaction.reset();
+    run->steps() = saved_steps;
+    run->failure = saved_failure;
+    run->compensation_failure = saved_compensation_failure;
+    run->compensating = saved_compensating;
+    store::Checkpoint failed;
+    std::vector<std::pair<AttemptTarget, Millis>> retries;
+    if (const auto delay = apply_outcome(*run, target, StepOutcome::failure(error.error()), started,
+                                         finished, failed))
+      retries.emplace_back(target, *delay);
+    settle_and_commit(run, context, std::move(failed), retries);
+    return;
+  }
+  finish_commit(run, checkpoint);
   dispatch(run, to_run);
 }
 
-void Engine::Impl::start_retry(const RunPtr& run, std::size_t index, WorkerContext& context) {
+void Engine::Impl::start_retry(const RunPtr& run, AttemptTarget target, WorkerContext& context) {
   std::lock_guard lock(run->mutex);
-  LogScope log_scope(log_context(*run, run->steps()[index].definition->id));
+  LogScope log_scope(log_context(*run, run->attempt_id(target)));
   if (run->abandoned || run->finished || draining_) return;
-  auto& slot = run->steps()[index];
-  if (slot.phase != StepPhase::Retrying) return;
-  store::Checkpoint checkpoint;
-  if (run->failure || run->timed_out) {
-    checkpoint.finish = finish_if_done(*run);
-    if (checkpoint.finish) commit(run, context, std::move(checkpoint));
+  auto& state = run->state(target);
+  if (state.phase != StepPhase::Retrying) return;
+  if (!target.compensation && ending(*run)) {
+    // The execution is ending: no new forward attempt; settle decides what is next.
+    settle_and_commit(run, context, {}, {});
     return;
   }
-  slot.phase = StepPhase::Running;
-  slot.attempts += 1;
-  checkpoint.steps.push_back({run->state_of(index), std::nullopt});
-  if (commit(run, context, std::move(checkpoint))) dispatch(run, {index});
+  state.phase = StepPhase::Running;
+  state.attempts += 1;
+  store::Checkpoint checkpoint;
+  write_rows(*run, target, checkpoint, std::nullopt);
+  if (commit(run, context, std::move(checkpoint))) dispatch(run, {target});
 }
 
 void Engine::Impl::on_deadline(const RunPtr& run, WorkerContext& context) {
   std::lock_guard lock(run->mutex);
   LogScope log_scope(log_context(*run));
-  if (run->abandoned || run->finished) return;
+  if (run->abandoned || run->finished || run->timed_out) return;
   run->timed_out = true;
-  run->cancel = true;  // running Lua attempts stop at their next hook check
-  store::Checkpoint checkpoint;
-  checkpoint.finish = finish_if_done(*run);
-  if (checkpoint.finish) commit(run, context, std::move(checkpoint));
+  if (!run->compensating) run->cancel = true;  // running forward attempts stop at their next hook check
+  settle_and_commit(run, context, {}, {});
+}
+
+void Engine::Impl::on_cancel(const RunPtr& run, WorkerContext& context) {
+  std::lock_guard lock(run->mutex);
+  LogScope log_scope(log_context(*run));
+  if (run->abandoned || run->finished || run->cancelled) return;
+  spdlog::warn("execution {} cancel requested", run->record().id);
+  run->cancelled = true;
+  if (!run->compensating) run->cancel = true;
+  settle_and_commit(run, context, {}, {});
 }
 
 }  // namespace weft::engine

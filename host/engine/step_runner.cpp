@@ -1,7 +1,5 @@
 #include "engine/step_runner.hpp"
 
-#include "common/duration.hpp"
-
 #include <filesystem>
 
 namespace weft::engine {
@@ -25,12 +23,15 @@ StepOutcome evaluate_template(const definitions::ValueTemplate& value, const lua
   return vm.evaluate(value.lua_chunk, scope);
 }
 
-StepOutcome run_step_attempt(ExecutionRun& run, const StepSlot& slot, const Json& steps_scope,
-                             lua::Vm& vm, std::size_t memory_limit_bytes, lua::Database* database) {
-  const auto& step = *slot.definition;
-  if (step.kind == definitions::StepKind::Wait) return unsupported("wait");
-  if (step.kind == definitions::StepKind::Sleep) return unsupported("sleep");
-  const auto& action = step.action;
+StepOutcome run_attempt_of(ExecutionRun& run, AttemptTarget target, const ActionState& state,
+                           const Json& steps_scope, lua::Vm& vm, std::size_t memory_limit_bytes,
+                           lua::Database* database) {
+  const auto& step = *run.steps()[target.index].definition;
+  if (!target.compensation) {
+    if (step.kind == definitions::StepKind::Wait) return unsupported("wait");
+    if (step.kind == definitions::StepKind::Sleep) return unsupported("sleep");
+  }
+  const auto& action = run.action(target);
   if (action.kind == definitions::ActionKind::Plugin) return unsupported("plugin");
 
   const auto& definition = run.definition();
@@ -41,21 +42,23 @@ StepOutcome run_step_attempt(ExecutionRun& run, const StepSlot& slot, const Json
   }
 
   auto deadline = std::chrono::steady_clock::now() + action.timeout;
-  if (run.deadline() && *run.deadline() < deadline) deadline = *run.deadline();
+  // Compensations run after the execution's deadline too: that is when a timeout needs them.
+  if (!target.compensation && run.deadline() && *run.deadline() < deadline) deadline = *run.deadline();
 
   const auto& record = run.record();
   lua::StepCall call;
   const std::string chunk_name = chunk_name_of(definition, action.script);
+  const std::string step_id = run.attempt_id(target);
   call.script_source = script->second;
   call.chunk_name = chunk_name;
-  call.input = &slot.input;
+  call.input = &state.input;
   call.execution_id = record.id;
   call.workflow = record.workflow;
   call.version = record.version;
-  call.step = step.id;
-  call.attempt = slot.attempts;
+  call.step = step_id;
+  call.attempt = state.attempts;
   call.trace_id = record.trace_id;
-  call.idempotency_key = record.id + ":" + step.id;
+  call.idempotency_key = record.id + ":" + step_id;
   call.event = &record.event;
   call.execution_input = &record.input;
   call.steps = &steps_scope;
@@ -64,10 +67,11 @@ StepOutcome run_step_attempt(ExecutionRun& run, const StepSlot& slot, const Json
   call.cancelled = &run.cancel;
   call.db = database;
   auto outcome = vm.run_step(call);
-  if (!outcome.ok() && outcome.error().code == "timeout") {
-    // Say which limit was hit: the step's own, or the whole execution's.
-    if (run.deadline() && std::chrono::steady_clock::now() >= *run.deadline())
-      return StepOutcome::failure(StepError{"timeout", "the execution reached its timeout", true, nullptr});
+  if (!outcome.ok() && !target.compensation && run.deadline() &&
+      std::chrono::steady_clock::now() >= *run.deadline() &&
+      (outcome.error().code == "timeout" || outcome.error().code == "cancelled")) {
+    // Say which limit was hit: the execution's, not the step's own.
+    return StepOutcome::failure(StepError{"timeout", "the execution reached its timeout", true, nullptr});
   }
   return outcome;
 }

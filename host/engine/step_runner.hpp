@@ -1,4 +1,5 @@
-// Runs one attempt of a step's action and returns its outcome as a value.
+// Runs one attempt of a step's action (or of its compensation) and returns its
+// outcome as a value.
 #pragma once
 
 #include "common/outcome.hpp"
@@ -9,10 +10,11 @@
 
 namespace weft::engine {
 
-/// Runs attempt `slot.attempts` of step `slot` of `run` in `vm`. Never throws.
-/// `database` is ctx.db for transactional steps, null otherwise.
-StepOutcome run_step_attempt(ExecutionRun& run, const StepSlot& slot, const Json& steps_scope,
-                             lua::Vm& vm, std::size_t memory_limit_bytes, lua::Database* database);
+/// Runs attempt `state.attempts` of `target` of `run` in `vm`. `database` is
+/// ctx.db for transactional actions, null otherwise. Never throws.
+StepOutcome run_attempt_of(ExecutionRun& run, AttemptTarget target, const ActionState& state,
+                           const Json& steps_scope, lua::Vm& vm, std::size_t memory_limit_bytes,
+                           lua::Database* database);
 
 /// Evaluates a template: its constant, or its Lua chunk with the scope.
 StepOutcome evaluate_template(const definitions::ValueTemplate& value, const lua::Scope& scope,

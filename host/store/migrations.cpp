@@ -118,6 +118,32 @@ CREATE TABLE weft.attempts (
   PRIMARY KEY (execution_id, step_id, attempt)
 );
 )sql"},
+    {2, "compensation, cancel, dead letters", R"sql(
+-- Global completion order of steps: compensations run in reverse of it.
+CREATE SEQUENCE weft.done_seq;
+ALTER TABLE weft.steps ADD COLUMN done_seq bigint;
+-- Attempts made before a dead-letter retry do not count against max_attempts.
+ALTER TABLE weft.steps ADD COLUMN attempt_base int NOT NULL DEFAULT 0;
+ALTER TABLE weft.executions ADD COLUMN cancel_requested boolean NOT NULL DEFAULT false;
+
+CREATE TABLE weft.compensations (
+  execution_id     uuid NOT NULL REFERENCES weft.executions ON DELETE CASCADE,
+  step_id          text NOT NULL,
+  status           text NOT NULL,
+  attempts         int NOT NULL DEFAULT 0,
+  attempt_base     int NOT NULL DEFAULT 0,
+  input            jsonb,
+  output           jsonb,
+  error            jsonb,
+  next_attempt_at  timestamptz,
+  started_at       timestamptz,
+  finished_at      timestamptz,
+  seq              bigint GENERATED ALWAYS AS IDENTITY,
+  PRIMARY KEY (execution_id, step_id)
+);
+CREATE INDEX executions_dead_letters ON weft.executions (finished_at DESC) WHERE status = 'failed';
+CREATE INDEX executions_cancel ON weft.executions (owner) WHERE cancel_requested AND finished_at IS NULL;
+)sql"},
 };
 
 }  // namespace

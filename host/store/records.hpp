@@ -50,6 +50,9 @@ struct StartResult {
   bool created = false;
 };
 
+/// Attempts of the compensation of step X are recorded as step "compensate:X".
+inline constexpr const char* kCompensationPrefix = "compensate:";
+
 /// Step statuses as stored (SPEC section 3).
 namespace step_status {
 inline constexpr const char* kRunning = "running";
@@ -57,12 +60,16 @@ inline constexpr const char* kRetrying = "retrying";
 inline constexpr const char* kCompleted = "completed";
 inline constexpr const char* kFailed = "failed";
 inline constexpr const char* kSkipped = "skipped";
+inline constexpr const char* kCompensating = "compensating";
+inline constexpr const char* kCompensated = "compensated";
 }  // namespace step_status
 
 /// Execution statuses as stored (SPEC section 3).
 namespace execution_status {
 inline constexpr const char* kPending = "pending";
 inline constexpr const char* kRunning = "running";
+inline constexpr const char* kCompensating = "compensating";
+inline constexpr const char* kCompensated = "compensated";
 inline constexpr const char* kCompleted = "completed";
 inline constexpr const char* kFailed = "failed";
 inline constexpr const char* kCancelled = "cancelled";
@@ -79,6 +86,8 @@ struct StepState {
   std::optional<EpochMillis> next_attempt_at;
   std::optional<EpochMillis> started_at;
   std::optional<EpochMillis> finished_at;
+  std::optional<std::int64_t> done_seq;  // completion order (steps only)
+  int attempt_base = 0;  // attempts before a dead-letter retry
 };
 
 /// An execution this host now owns, with what it needs to carry on.
@@ -94,7 +103,10 @@ struct ClaimedExecution {
   std::int64_t fence = 0;
   std::optional<EpochMillis> deadline_at;
   EpochMillis db_now = 0;  // the database clock at claim time
+  std::string status;      // as stored when claimed
+  bool cancel_requested = false;
   std::vector<StepState> steps;
+  std::vector<StepState> compensations;  // keyed by the step they undo
 };
 
 /// The owner's proof of ownership; every write for the execution is conditional on it.
@@ -125,6 +137,8 @@ struct StepWrite {
 struct Checkpoint {
   std::vector<AttemptRecord> attempts;
   std::vector<StepWrite> steps;
+  std::vector<StepWrite> compensations;  // rows of weft.compensations (state.step_id = the undone step)
+  std::optional<std::string> status;      // a new execution status that does not finish it
   struct Finish {
     std::string status;
     Json output;
@@ -159,6 +173,8 @@ struct StepView {
 
 struct ExecutionDetail {
   ExecutionSummary summary;
+  bool cancel_requested = false;
+  std::vector<StepView> compensations;
   std::string content_hash;
   Json input;
   Json output;
@@ -172,6 +188,17 @@ struct ListFilter {
   std::optional<std::string> status;
   int limit = 50;
 };
+
+/// One entry of the dead-letter queue.
+struct DeadLetter {
+  ExecutionSummary summary;
+  Json error;  // the execution's error: code, message, step, ...
+  std::string step;  // the failing step (or compensation)
+  int attempts = 0;
+};
+
+/// Why a cancel or a dead-letter retry was refused (nothing was changed).
+enum class Refusal : std::uint8_t { None, NotFound, Finished, NotFinished, AlreadyRequested, NotDeadLetter };
 
 /// One line of a trace's timeline.
 struct TimelineEntry {

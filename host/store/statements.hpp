@@ -83,7 +83,8 @@ UPDATE weft.executions e
   FROM c WHERE e.id = c.id
 RETURNING e.id::text, e.workflow, e.content_hash, e.version, e.key, e.trace_id, e.input::text,
           e.fence, (extract(epoch FROM e.deadline_at) * 1000)::bigint,
-          (extract(epoch FROM now()) * 1000)::bigint, e.event_source, e.event_id
+          (extract(epoch FROM now()) * 1000)::bigint, e.event_source, e.event_id, e.status,
+          e.cancel_requested
 )sql"};
 
 inline constexpr Statement kSelectEventDocuments{"select_event_documents", R"sql(
@@ -96,8 +97,16 @@ inline constexpr Statement kSelectStepStates{"select_step_states", R"sql(
 SELECT execution_id::text, step_id, status, attempts, input::text, output::text, error::text,
        (extract(epoch FROM next_attempt_at) * 1000)::bigint,
        (extract(epoch FROM started_at) * 1000)::bigint,
-       (extract(epoch FROM finished_at) * 1000)::bigint
+       (extract(epoch FROM finished_at) * 1000)::bigint, done_seq, attempt_base
   FROM weft.steps WHERE execution_id = ANY($1::uuid[]) ORDER BY seq
+)sql"};
+
+inline constexpr Statement kSelectCompensations{"select_compensations", R"sql(
+SELECT execution_id::text, step_id, status, attempts, input::text, output::text, error::text,
+       (extract(epoch FROM next_attempt_at) * 1000)::bigint,
+       (extract(epoch FROM started_at) * 1000)::bigint,
+       (extract(epoch FROM finished_at) * 1000)::bigint, NULL::bigint, attempt_base
+  FROM weft.compensations WHERE execution_id = ANY($1::uuid[]) ORDER BY seq
 )sql"};
 
 inline constexpr Statement kNextClaimable{"next_claimable", R"sql(
@@ -119,28 +128,111 @@ attempt AS (
          error jsonb, started_at bigint, finished_at bigint)
   ON CONFLICT DO NOTHING RETURNING 1),
 step AS (
-  INSERT INTO weft.steps (execution_id, step_id, status, attempts, input, output, error,
-                          next_attempt_at, started_at, finished_at)
-  SELECT lease.id, s.step_id, s.status, s.attempts, s.input, s.output, s.error,
-         now() + s.retry_delay_ms * interval '1 millisecond', now(),
-         CASE WHEN s.status IN ('completed', 'failed', 'skipped') THEN now() END
+  INSERT INTO weft.steps (execution_id, step_id, status, attempts, attempt_base, input, output,
+                          error, next_attempt_at, started_at, finished_at, done_seq)
+  SELECT lease.id, s.step_id, s.status, s.attempts, coalesce(s.attempt_base, 0), s.input, s.output,
+         s.error, now() + s.retry_delay_ms * interval '1 millisecond', now(),
+         CASE WHEN s.status IN ('completed', 'failed', 'skipped') THEN now() END,
+         CASE WHEN s.status = 'completed' THEN nextval('weft.done_seq') END
     FROM lease, jsonb_to_recordset($5::jsonb) AS s(step_id text, status text, attempts int,
-         input jsonb, output jsonb, error jsonb, retry_delay_ms bigint)
+         attempt_base int, input jsonb, output jsonb, error jsonb, retry_delay_ms bigint)
   ON CONFLICT (execution_id, step_id) DO UPDATE
      SET status = EXCLUDED.status, attempts = EXCLUDED.attempts,
+         attempt_base = EXCLUDED.attempt_base,
          input = coalesce(EXCLUDED.input, weft.steps.input), output = EXCLUDED.output,
          error = EXCLUDED.error, next_attempt_at = EXCLUDED.next_attempt_at,
          started_at = coalesce(weft.steps.started_at, EXCLUDED.started_at),
+         finished_at = coalesce(EXCLUDED.finished_at, CASE WHEN EXCLUDED.status IN
+                                ('compensating', 'compensated') THEN weft.steps.finished_at END),
+         done_seq = coalesce(weft.steps.done_seq, EXCLUDED.done_seq)
+  RETURNING 1),
+compensation AS (
+  INSERT INTO weft.compensations (execution_id, step_id, status, attempts, attempt_base, input,
+                                  output, error, next_attempt_at, started_at, finished_at)
+  SELECT lease.id, c.step_id, c.status, c.attempts, coalesce(c.attempt_base, 0), c.input, c.output,
+         c.error, now() + c.retry_delay_ms * interval '1 millisecond', now(),
+         CASE WHEN c.status IN ('compensated', 'failed') THEN now() END
+    FROM lease, jsonb_to_recordset($9::jsonb) AS c(step_id text, status text, attempts int,
+         attempt_base int, input jsonb, output jsonb, error jsonb, retry_delay_ms bigint)
+  ON CONFLICT (execution_id, step_id) DO UPDATE
+     SET status = EXCLUDED.status, attempts = EXCLUDED.attempts,
+         attempt_base = EXCLUDED.attempt_base,
+         input = coalesce(EXCLUDED.input, weft.compensations.input), output = EXCLUDED.output,
+         error = EXCLUDED.error, next_attempt_at = EXCLUDED.next_attempt_at,
+         started_at = coalesce(weft.compensations.started_at, EXCLUDED.started_at),
          finished_at = EXCLUDED.finished_at
   RETURNING 1),
 finish AS (
   UPDATE weft.executions e
-     SET status = $6::text, output = $7::jsonb, error = $8::jsonb, owner = NULL,
-         fence = e.fence + 1, finished_at = now(), updated_at = now()
-    FROM lease WHERE e.id = lease.id AND $6::text IS NOT NULL
+     SET status = coalesce($6::text, $10::text, e.status),
+         output = CASE WHEN $6::text IS NOT NULL THEN $7::jsonb ELSE e.output END,
+         error = CASE WHEN $6::text IS NOT NULL THEN $8::jsonb ELSE e.error END,
+         owner = CASE WHEN $6::text IS NOT NULL THEN NULL ELSE e.owner END,
+         fence = CASE WHEN $6::text IS NOT NULL THEN e.fence + 1 ELSE e.fence END,
+         finished_at = CASE WHEN $6::text IS NOT NULL THEN now() END, updated_at = now()
+    FROM lease WHERE e.id = lease.id AND ($6::text IS NOT NULL OR $10::text IS NOT NULL)
   RETURNING 1)
 SELECT (SELECT count(*) FROM lease), (SELECT count(*) FROM attempt), (SELECT count(*) FROM step),
-       (SELECT count(*) FROM finish)
+       (SELECT count(*) FROM compensation), (SELECT count(*) FROM finish)
+)sql"};
+
+inline constexpr Statement kRequestCancel{"request_cancel", R"sql(
+WITH target AS (
+  SELECT id, status, finished_at, cancel_requested FROM weft.executions
+   WHERE id = $1::uuid FOR NO KEY UPDATE),
+changed AS (
+  UPDATE weft.executions e
+     SET cancel_requested = true, available_at = least(e.available_at, now()), updated_at = now()
+    FROM target t WHERE e.id = t.id AND t.finished_at IS NULL AND NOT t.cancel_requested
+  RETURNING 1),
+notified AS (SELECT pg_notify('weft_work', '') FROM changed)
+SELECT t.status, t.finished_at IS NOT NULL, t.cancel_requested,
+       (SELECT count(*) FROM changed), (SELECT count(*) FROM notified)
+  FROM target t
+)sql"};
+
+inline constexpr Statement kCancelRequested{"cancel_requested", R"sql(
+SELECT id::text FROM weft.executions
+ WHERE owner = $1::uuid AND cancel_requested AND finished_at IS NULL
+)sql"};
+
+inline constexpr Statement kListDeadLetters{"list_dead_letters", R"sql(
+SELECT e.id::text, e.workflow, e.version, e.status, e.key, e.trace_id,
+       (extract(epoch FROM e.created_at) * 1000)::bigint,
+       (extract(epoch FROM e.finished_at) * 1000)::bigint, e.error::text,
+       coalesce(e.error->>'step', ''),
+       coalesce((SELECT s.attempts FROM weft.steps s
+                  WHERE s.execution_id = e.id AND s.step_id = e.error->>'step'), 0)
+  FROM weft.executions e WHERE e.status = 'failed'
+ ORDER BY e.finished_at DESC, e.id LIMIT $1
+)sql"};
+
+inline constexpr Statement kLockDeadLetter{"lock_dead_letter", R"sql(
+SELECT status, coalesce(error->>'code', '') FROM weft.executions WHERE id = $1::uuid
+FOR NO KEY UPDATE
+)sql"};
+
+// A dead-letter retry gives failed steps (or compensations) a fresh attempt
+// budget; their history stays.
+inline constexpr Statement kRetryFailedSteps{"retry_failed_steps", R"sql(
+UPDATE weft.steps SET status = 'retrying', attempt_base = attempts, next_attempt_at = now(),
+                      error = NULL, finished_at = NULL
+ WHERE execution_id = $1::uuid AND status = 'failed'
+)sql"};
+
+inline constexpr Statement kRetryFailedCompensations{"retry_failed_compensations", R"sql(
+UPDATE weft.compensations SET status = 'retrying', attempt_base = attempts, next_attempt_at = now(),
+                              error = NULL, finished_at = NULL
+ WHERE execution_id = $1::uuid AND status = 'failed'
+)sql"};
+
+inline constexpr Statement kReviveExecution{"revive_execution", R"sql(
+WITH revived AS (
+  UPDATE weft.executions
+     SET status = $2, output = NULL, error = NULL, finished_at = NULL, owner = NULL,
+         fence = fence + 1, available_at = now(), deadline_at = NULL, updated_at = now()
+   WHERE id = $1::uuid RETURNING 1)
+SELECT (SELECT count(*) FROM revived), (SELECT count(*) FROM (SELECT pg_notify('weft_work', '') FROM revived) n)
 )sql"};
 
 inline constexpr Statement kRelease{"release", R"sql(
@@ -196,7 +288,7 @@ SELECT id::text, workflow, version, status, key, trace_id,
        (extract(epoch FROM created_at) * 1000)::bigint,
        (extract(epoch FROM finished_at) * 1000)::bigint,
        content_hash, input::text, output::text, error::text,
-       (extract(epoch FROM started_at) * 1000)::bigint
+       (extract(epoch FROM started_at) * 1000)::bigint, cancel_requested
   FROM weft.executions WHERE id = $1::uuid
 )sql"};
 

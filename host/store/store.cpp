@@ -23,7 +23,9 @@ constexpr std::array kStatements = {
     sql::kCheckpoint,       sql::kRelease,  sql::kOwnedExecutions,              sql::kRegisterHost,
     sql::kHeartbeat,        sql::kReapHosts,            sql::kUnregisterHost,
     sql::kGetExecution,     sql::kSelectAttempts,       sql::kListExecutions,
-    sql::kExecutionsOfTrace, sql::kTrace,
+    sql::kExecutionsOfTrace, sql::kTrace, sql::kSelectCompensations, sql::kRequestCancel,
+    sql::kCancelRequested, sql::kListDeadLetters, sql::kLockDeadLetter, sql::kRetryFailedSteps,
+    sql::kRetryFailedCompensations, sql::kReviveExecution,
 };
 
 std::string name_of(const sql::Statement& statement) { return std::string(statement.name); }
@@ -34,7 +36,8 @@ Json step_row_json(const StepState& step, std::optional<std::int64_t> retry_dela
                  {"attempts", step.attempts},
                  {"input", step.input},
                  {"output", step.output},
-                 {"error", step.error}};
+                 {"error", step.error},
+                 {"attempt_base", step.attempt_base}};
   if (retry_delay_ms) row["retry_delay_ms"] = *retry_delay_ms;
   return row;
 }
@@ -63,6 +66,8 @@ StepState read_step_state(const pqxx::row& row, int first) {
   step.next_attempt_at = optional_millis(row[first + 6]);
   step.started_at = optional_millis(row[first + 7]);
   step.finished_at = optional_millis(row[first + 8]);
+  if (!row[first + 9].is_null()) step.done_seq = row[first + 9].as<std::int64_t>();
+  step.attempt_base = row[first + 10].as<int>();
   return step;
 }
 
@@ -217,6 +222,8 @@ std::vector<ClaimedExecution> Store::claim_executions(const std::string& host_id
       execution.fence = row[7].as<std::int64_t>();
       execution.deadline_at = optional_millis(row[8]);
       execution.db_now = row[9].as<EpochMillis>();
+      execution.status = row[12].c_str();
+      execution.cancel_requested = row[13].as<bool>();
       ids.push_back(execution.id);
       if (!row[10].is_null()) {
         event_sources.emplace_back(row[10].c_str());
@@ -240,6 +247,8 @@ std::vector<ClaimedExecution> Store::claim_executions(const std::string& host_id
     }
     for (const auto& row : txn.exec_prepared(name_of(sql::kSelectStepStates), to_pg_array(ids)))
       claimed[index.at(row[0].c_str())].steps.push_back(read_step_state(row, 1));
+    for (const auto& row : txn.exec_prepared(name_of(sql::kSelectCompensations), to_pg_array(ids)))
+      claimed[index.at(row[0].c_str())].compensations.push_back(read_step_state(row, 1));
     return claimed;
   });
 }
@@ -265,6 +274,9 @@ bool write_checkpoint(pqxx::transaction_base& txn, const Lease& lease, const Che
   }
   JsonArray steps;
   for (const auto& write : checkpoint.steps) steps.push_back(step_row_json(write.state, write.retry_delay_ms));
+  JsonArray compensations;
+  for (const auto& write : checkpoint.compensations)
+    compensations.push_back(step_row_json(write.state, write.retry_delay_ms));
   std::optional<std::string> finish_status;
   Json finish_output, finish_error;
   if (checkpoint.finish) {
@@ -275,7 +287,8 @@ bool write_checkpoint(pqxx::transaction_base& txn, const Lease& lease, const Che
   const auto row = txn.exec_prepared1(
       name_of(sql::kCheckpoint), lease.execution_id, lease.host_id, lease.fence,
       to_json_text(attempts), to_json_text(steps), text_or_null(finish_status),
-      json_or_null(finish_output), json_or_null(finish_error));
+      json_or_null(finish_output), json_or_null(finish_error), to_json_text(compensations),
+      text_or_null(checkpoint.status));
   return row[0].as<long>() > 0;
 }
 
@@ -354,20 +367,78 @@ std::optional<ExecutionDetail> Store::get_execution(const std::string& execution
     detail.output = json_column(row[10]);
     detail.error = json_column(row[11]);
     detail.started_at = optional_millis(row[12]);
-    std::map<std::string, std::size_t> index;
+    detail.cancel_requested = row[13].as<bool>();
+    // Attempts of a compensation are recorded under "compensate:<step id>".
+    std::map<std::string, StepView*> index;
     for (const auto& step_row :
-         txn.exec_prepared(name_of(sql::kSelectStepStates), to_pg_array({execution_id}))) {
-      index[step_row[1].c_str()] = detail.steps.size();
+         txn.exec_prepared(name_of(sql::kSelectStepStates), to_pg_array({execution_id})))
       detail.steps.push_back(StepView{read_step_state(step_row, 1), {}});
-    }
+    for (const auto& row_of :
+         txn.exec_prepared(name_of(sql::kSelectCompensations), to_pg_array({execution_id})))
+      detail.compensations.push_back(StepView{read_step_state(row_of, 1), {}});
+    for (auto& step : detail.steps) index[step.state.step_id] = &step;
+    for (auto& step : detail.compensations) index[kCompensationPrefix + step.state.step_id] = &step;
     for (const auto& attempt_row : txn.exec_prepared(name_of(sql::kSelectAttempts), execution_id)) {
       const auto it = index.find(attempt_row[0].c_str());
       if (it == index.end()) continue;
-      detail.steps[it->second].attempts.push_back(
+      it->second->attempts.push_back(
           AttemptView{attempt_row[1].as<int>(), attempt_row[2].c_str(), json_column(attempt_row[3]),
                       attempt_row[4].as<EpochMillis>(), attempt_row[5].as<EpochMillis>()});
     }
     return detail;
+  });
+}
+
+Refusal Store::request_cancel(const std::string& execution_id, std::string& status) {
+  return guarded("requesting a cancel", [&] {
+    if (!is_uuid_text(execution_id)) return Refusal::NotFound;
+    pqxx::nontransaction txn(connection_->db);
+    const auto rows = txn.exec_prepared(name_of(sql::kRequestCancel), execution_id);
+    if (rows.empty()) return Refusal::NotFound;
+    status = rows[0][0].c_str();
+    if (rows[0][1].as<bool>()) return Refusal::Finished;
+    if (rows[0][2].as<bool>()) return Refusal::AlreadyRequested;
+    return Refusal::None;
+  });
+}
+
+std::vector<std::string> Store::cancel_requested(const std::string& host_id) {
+  return guarded("looking for cancelled executions", [&] {
+    pqxx::nontransaction txn(connection_->db);
+    std::vector<std::string> ids;
+    for (const auto& row : txn.exec_prepared(name_of(sql::kCancelRequested), host_id))
+      ids.emplace_back(row[0].c_str());
+    return ids;
+  });
+}
+
+std::vector<DeadLetter> Store::list_dead_letters(int limit) {
+  return guarded("listing the dead-letter queue", [&] {
+    pqxx::nontransaction txn(connection_->db);
+    std::vector<DeadLetter> letters;
+    for (const auto& row : txn.exec_prepared(name_of(sql::kListDeadLetters), limit)) {
+      letters.push_back(DeadLetter{read_summary(row), json_column(row[8]), row[9].c_str(),
+                                   row[10].as<int>()});
+    }
+    return letters;
+  });
+}
+
+Refusal Store::retry_dead_letter(const std::string& execution_id) {
+  return guarded("retrying a dead letter", [&] {
+    if (!is_uuid_text(execution_id)) return Refusal::NotFound;
+    pqxx::work txn(connection_->db);
+    const auto rows = txn.exec_prepared(name_of(sql::kLockDeadLetter), execution_id);
+    if (rows.empty()) return Refusal::NotFound;
+    if (std::string(rows[0][0].c_str()) != execution_status::kFailed) return Refusal::NotDeadLetter;
+    const bool compensation_failed = std::string(rows[0][1].c_str()) == "compensation_failed";
+    txn.exec_prepared(name_of(compensation_failed ? sql::kRetryFailedCompensations : sql::kRetryFailedSteps),
+                      execution_id);
+    txn.exec_prepared(name_of(sql::kReviveExecution), execution_id,
+                      std::string(compensation_failed ? execution_status::kCompensating
+                                                      : execution_status::kRunning));
+    txn.commit();
+    return Refusal::None;
   });
 }
 

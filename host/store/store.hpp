@@ -81,6 +81,16 @@ class Store {
   /// Graceful exit: frees this host's executions and removes its lease.
   void unregister_host(const std::string& host_id);
 
+  // --- cancel and dead letters --------------------------------------------
+  /// Marks an unfinished execution for cancelling and wakes its host. `status`
+  /// receives the execution's status when it exists.
+  Refusal request_cancel(const std::string& execution_id, std::string& status);
+  /// Executions this host owns whose cancel was requested.
+  std::vector<std::string> cancel_requested(const std::string& host_id);
+  std::vector<DeadLetter> list_dead_letters(int limit);
+  /// Re-runs a failed execution from its failed step (or failed compensation).
+  Refusal retry_dead_letter(const std::string& execution_id);
+
   // --- read side ---------------------------------------------------------
   std::optional<ExecutionDetail> get_execution(const std::string& execution_id);
   std::vector<ExecutionSummary> list_executions(const ListFilter& filter);

@@ -46,31 +46,31 @@ TEST_CASE("steps become ready when all their dependencies are done", "[engine]")
   ExecutionRun run(record(), diamond(), "host-1");
   CHECK(run.lease().fence == 7);
   CHECK(ids_of(run, run.ready_steps()) == std::vector<std::string>{"a"});
-  run.steps()[0].phase = StepPhase::Completed;
+  run.steps()[0].forward.phase = StepPhase::Completed;
   CHECK(ids_of(run, run.ready_steps()) == std::vector<std::string>{"b", "c"});
-  run.steps()[1].phase = StepPhase::Completed;
-  run.steps()[2].phase = StepPhase::Running;
+  run.steps()[1].forward.phase = StepPhase::Completed;
+  run.steps()[2].forward.phase = StepPhase::Running;
   CHECK(run.ready_steps().empty());
-  run.steps()[2].phase = StepPhase::Skipped;  // a skipped dependency counts as done
+  run.steps()[2].forward.phase = StepPhase::Skipped;  // a skipped dependency counts as done
   CHECK(ids_of(run, run.ready_steps()) == std::vector<std::string>{"d"});
   CHECK_FALSE(run.all_done());
-  run.steps()[3].phase = StepPhase::Completed;
-  run.steps()[3].output = weft::Json(42);
+  run.steps()[3].forward.phase = StepPhase::Completed;
+  run.steps()[3].forward.output = weft::Json(42);
   CHECK(run.all_done());
   CHECK(run.final_output() == weft::Json(42));
 }
 
 TEST_CASE("stored step states are restored on claim", "[engine]") {
-  weft::store::StepState a{"a", "completed", 1, nullptr, weft::Json("out-a"), nullptr, {}, {}, {}};
-  weft::store::StepState b{"b", "running", 2, nullptr, nullptr, nullptr, {}, {}, {}};
-  weft::store::StepState c{"c", "retrying", 1, nullptr, nullptr, nullptr, 123456, {}, {}};
+  weft::store::StepState a{"a", "completed", 1, nullptr, weft::Json("out-a"), nullptr, {}, {}, {}, 9, 0};
+  weft::store::StepState b{"b", "running", 2, nullptr, nullptr, nullptr, {}, {}, {}, {}, 0};
+  weft::store::StepState c{"c", "retrying", 1, nullptr, nullptr, nullptr, 123456, {}, {}, {}, 0};
   ExecutionRun run(record({a, b, c}), diamond(), "host-2");
-  CHECK(run.steps()[0].phase == StepPhase::Completed);
-  CHECK(run.steps()[0].output == weft::Json("out-a"));
-  CHECK(run.steps()[1].interrupted);  // was running when its host was lost
-  CHECK(run.steps()[1].attempts == 2);
-  CHECK(run.steps()[2].phase == StepPhase::Retrying);
-  CHECK(run.steps()[2].next_attempt_at == 123456);
+  CHECK(run.steps()[0].forward.phase == StepPhase::Completed);
+  CHECK(run.steps()[0].forward.output == weft::Json("out-a"));
+  CHECK(run.steps()[1].forward.interrupted);  // was running when its host was lost
+  CHECK(run.steps()[1].forward.attempts == 2);
+  CHECK(run.steps()[2].forward.phase == StepPhase::Retrying);
+  CHECK(run.steps()[2].forward.next_attempt_at == 123456);
   CHECK(run.ready_steps().empty());
   const auto scope = run.steps_scope();
   CHECK(scope.at("a").at("status").as_string() == "completed");
