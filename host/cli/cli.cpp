@@ -23,6 +23,8 @@ commands:
   status    show one execution
   list      list executions
   trace     show the timeline of a trace
+  cancel    cancel an execution (compensates what it completed)
+  dlq       list | retry ID: the dead-letter queue
   db        start | stop | status | url of the embedded database
 
 run 'weft <command> --help' for a command's options
@@ -35,6 +37,7 @@ const std::map<std::string, Command>& commands() {
       {"db", run_db_command},         {"emit", run_emit},   {"list", run_list},
       {"serve", run_serve},           {"start", run_start}, {"status", run_status},
       {"trace", run_trace},           {"validate", run_validate},
+      {"cancel", run_cancel},         {"dlq", run_dlq},
   };
   return table;
 }

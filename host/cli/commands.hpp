@@ -16,5 +16,7 @@ int run_start(const CommandArgs& args);
 int run_status(const CommandArgs& args);
 int run_list(const CommandArgs& args);
 int run_trace(const CommandArgs& args);
+int run_cancel(const CommandArgs& args);
+int run_dlq(const CommandArgs& args);
 
 }  // namespace weft::cli

@@ -37,14 +37,23 @@ Json summary_json(const store::ExecutionSummary& summary) {
                     {"finished_at", time_or_null(summary.finished_at)}};
 }
 
+Json steps_json(const std::vector<store::StepView>& views);
+
 Json execution_json(const store::ExecutionDetail& detail) {
   JsonObject object = summary_json(detail.summary).as_object();
   object["started_at"] = time_or_null(detail.started_at);
   object["input"] = detail.input;
   object["output"] = detail.output;
   object["error"] = detail.error;
+  object["cancel_requested"] = detail.cancel_requested;
+  object["steps"] = steps_json(detail.steps);
+  object["compensations"] = steps_json(detail.compensations);
+  return object;
+}
+
+Json steps_json(const std::vector<store::StepView>& views) {
   JsonArray steps;
-  for (const auto& step : detail.steps) {
+  for (const auto& step : views) {
     JsonArray history;
     for (const auto& attempt : step.attempts) {
       history.push_back(JsonObject{{"attempt", attempt.attempt},
@@ -65,9 +74,7 @@ Json execution_json(const store::ExecutionDetail& detail) {
                                {"next_attempt_at", time_or_null(step.state.next_attempt_at)},
                                {"history", std::move(history)}});
   }
-  object["steps"] = std::move(steps);
-  object["compensations"] = JsonArray{};
-  return object;
+  return steps;
 }
 
 std::string brief(const Json& value, std::size_t max_length) {

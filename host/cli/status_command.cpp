@@ -9,6 +9,8 @@
 namespace weft::cli {
 namespace {
 
+void print_steps(const char* title, const std::vector<store::StepView>& steps);
+
 void print_text(const store::ExecutionDetail& detail) {
   const auto& summary = detail.summary;
   std::printf("execution  %s\n", summary.id.c_str());
@@ -24,9 +26,14 @@ void print_text(const store::ExecutionDetail& detail) {
   std::printf("input      %s\n", brief(detail.input, 200).c_str());
   if (!detail.output.is_null()) std::printf("output     %s\n", brief(detail.output, 200).c_str());
   if (!detail.error.is_null()) std::printf("error      %s\n", brief(detail.error, 200).c_str());
-  if (detail.steps.empty()) return;
-  std::printf("steps\n");
-  for (const auto& step : detail.steps) {
+  print_steps("steps", detail.steps);
+  print_steps("compensations", detail.compensations);
+}
+
+void print_steps(const char* title, const std::vector<store::StepView>& steps) {
+  if (steps.empty()) return;
+  std::printf("%s\n", title);
+  for (const auto& step : steps) {
     const auto& state = step.state;
     std::string timing;
     if (state.started_at && state.finished_at)
