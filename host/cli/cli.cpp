@@ -23,6 +23,7 @@ commands:
   status    show one execution
   list      list executions
   trace     show the timeline of a trace
+  signal    deliver a signal to an execution waiting for it
   cancel    cancel an execution (compensates what it completed)
   dlq       list | retry ID: the dead-letter queue
   db        start | stop | status | url of the embedded database
@@ -37,7 +38,7 @@ const std::map<std::string, Command>& commands() {
       {"db", run_db_command},         {"emit", run_emit},   {"list", run_list},
       {"serve", run_serve},           {"start", run_start}, {"status", run_status},
       {"trace", run_trace},           {"validate", run_validate},
-      {"cancel", run_cancel},         {"dlq", run_dlq},
+      {"cancel", run_cancel},         {"dlq", run_dlq},     {"signal", run_signal},
   };
   return table;
 }

@@ -18,5 +18,6 @@ int run_list(const CommandArgs& args);
 int run_trace(const CommandArgs& args);
 int run_cancel(const CommandArgs& args);
 int run_dlq(const CommandArgs& args);
+int run_signal(const CommandArgs& args);
 
 }  // namespace weft::cli

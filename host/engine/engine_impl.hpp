@@ -54,6 +54,12 @@ class Engine::Impl {
   void start_retry(const RunPtr& run, AttemptTarget target, WorkerContext& context);
   void on_deadline(const RunPtr& run, WorkerContext& context);
   void on_cancel(const RunPtr& run, WorkerContext& context);
+  void wake_up(const RunPtr& run, WorkerContext& context);
+  /// Ends waits whose signal arrived or whose time is up; true if any changed.
+  bool check_waits(ExecutionRun& run, store::Checkpoint& checkpoint);
+  /// Hands the run back as `waiting` until its earliest wake-up.
+  void park(ExecutionRun& run, store::Checkpoint& checkpoint);
+  void schedule_wake_ups(const RunPtr& run);
   /// Starts the forward steps that became ready (evaluating `if` and input).
   void advance(ExecutionRun& run, lua::Vm& vm, store::Checkpoint& checkpoint,
                std::vector<AttemptTarget>& to_run);

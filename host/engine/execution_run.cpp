@@ -83,6 +83,12 @@ ExecutionRun::ExecutionRun(store::ClaimedExecution record, definitions::Definiti
     if (it == index.end()) continue;  // cannot happen for a pinned version; ignore rather than crash
     auto& slot = steps_[it->second];
     restore(slot.forward, stored, phase_of(stored.status));
+    if (slot.definition->kind != definitions::StepKind::Action && slot.forward.phase == StepPhase::Running) {
+      // A wait or sleep has no attempt in flight: it is waiting, not interrupted.
+      slot.forward.interrupted = false;
+      const auto due = stored.next_attempt_at.value_or(record_.db_now);
+      slot.forward.wake_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(due - record_.db_now);
+    }
     slot.done_order = stored.done_seq;
     if (stored.done_seq) completion_counter_ = std::max(completion_counter_, *stored.done_seq);
   }
@@ -123,11 +129,29 @@ bool ExecutionRun::all_done() const {
 
 int ExecutionRun::running_count() const {
   int running = 0;
-  for (const auto& slot : steps_) {
-    running += slot.forward.phase == StepPhase::Running ? 1 : 0;
-    running += slot.compensation.phase == StepPhase::Running ? 1 : 0;
+  for (std::size_t i = 0; i < steps_.size(); ++i) {
+    running += steps_[i].forward.phase == StepPhase::Running && !is_waiting(i) ? 1 : 0;
+    running += steps_[i].compensation.phase == StepPhase::Running ? 1 : 0;
   }
   return running;
+}
+
+bool ExecutionRun::is_waiting(std::size_t index) const {
+  const auto& slot = steps_[index];
+  return slot.definition->kind != definitions::StepKind::Action && slot.forward.phase == StepPhase::Running;
+}
+
+bool ExecutionRun::any_waiting() const {
+  for (std::size_t i = 0; i < steps_.size(); ++i) {
+    if (is_waiting(i)) return true;
+  }
+  return false;
+}
+
+bool ExecutionRun::any_retrying() const {
+  return std::any_of(steps_.begin(), steps_.end(), [](const auto& slot) {
+    return slot.forward.phase == StepPhase::Retrying || slot.compensation.phase == StepPhase::Retrying;
+  });
 }
 
 std::optional<std::size_t> ExecutionRun::next_compensation() const {

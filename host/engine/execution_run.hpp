@@ -11,6 +11,7 @@
 #include <chrono>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -27,7 +28,8 @@ struct ActionState {
   Json output;
   Json error;
   bool interrupted = false;  // an attempt was running when the previous owner lost it
-  std::optional<store::EpochMillis> next_attempt_at;  // database clock, for Retrying
+  std::optional<store::EpochMillis> next_attempt_at;  // database clock: retry due, or wait/sleep end
+  std::optional<std::chrono::steady_clock::time_point> wake_at;  // wait/sleep end on this host's clock
 };
 
 struct StepSlot {
@@ -70,8 +72,12 @@ class ExecutionRun {
   /// Blocked steps whose dependencies all completed or were skipped.
   std::vector<std::size_t> ready_steps() const;
   bool all_done() const;
-  /// Attempts (of steps or compensations) executing now.
+  /// Attempts (of steps or compensations) executing now; waits and sleeps are not attempts.
   int running_count() const;
+  /// A `wait` or `sleep` step that has started and not ended.
+  bool is_waiting(std::size_t index) const;
+  bool any_waiting() const;
+  bool any_retrying() const;
   /// The completed step whose compensation is next (latest completed first), if any is left.
   std::optional<std::size_t> next_compensation() const;
   /// Records that step `index` completed now (its place in the compensation order).
@@ -97,6 +103,7 @@ class ExecutionRun {
   bool cancelled = false;     // a cancel was requested
   bool compensating = false;  // the execution's status is `compensating`
   bool finished = false;      // the final checkpoint is written
+  std::set<std::int64_t> consumed_signals;
   bool abandoned = false;     // no longer ours (fenced out or in doubt)
 
  private:

@@ -10,6 +10,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace weft::engine {
 namespace {
 
@@ -119,6 +121,17 @@ void Engine::Impl::advance(ExecutionRun& run, lua::Vm& vm, store::Checkpoint& ch
           continue;
         }
       }
+      if (step.kind != definitions::StepKind::Action) {
+        // A wait or sleep holds nothing: it is a row with a wake-up time.
+        const auto duration = step.kind == definitions::StepKind::Wait ? step.wait.timeout : step.sleep;
+        slot.forward.phase = StepPhase::Running;
+        slot.forward.attempts += 1;
+        slot.forward.input = nullptr;
+        slot.forward.wake_at = std::chrono::steady_clock::now() + duration;
+        checkpoint.steps.push_back({run.state_of(index), duration.count()});
+        changed = check_waits(run, checkpoint) || changed;
+        continue;
+      }
       Json input = run.record().input;
       if (step.kind == definitions::StepKind::Action && step.action.input) {
         auto result = evaluate_template(*step.action.input, scope, vm);
@@ -144,10 +157,22 @@ void Engine::Impl::settle(ExecutionRun& run, lua::Vm& vm, store::Checkpoint& che
   using store::Checkpoint;
   namespace status = store::execution_status;
   if (!ending(run)) {
-    if (run.all_done()) checkpoint.finish = Checkpoint::Finish{status::kCompleted, run.final_output(), nullptr};
+    if (run.all_done()) {
+      checkpoint.finish = Checkpoint::Finish{status::kCompleted, run.final_output(), nullptr};
+    } else if (run.any_waiting() && run.running_count() == 0 && !run.any_retrying() && to_run.empty()) {
+      park(run, checkpoint);
+    }
     return;
   }
   if (run.running_count() > 0 || draining_) return;  // wait for attempts in flight
+  for (std::size_t i = 0; i < run.steps().size(); ++i) {
+    if (!run.is_waiting(i)) continue;
+    fail_action(run, {i, false},
+                StepError{run.cancelled ? "cancelled" : "timeout",
+                          run.cancelled ? "cancelled while waiting" : "the execution ended while waiting",
+                          false, nullptr});
+    write_rows(run, {i, false}, checkpoint, std::nullopt);
+  }
   // Steps waiting for a retry will not get one now.
   for (std::size_t i = 0; i < run.steps().size(); ++i) {
     if (run.steps()[i].forward.phase == StepPhase::Retrying) {
@@ -208,6 +233,66 @@ void Engine::Impl::settle(ExecutionRun& run, lua::Vm& vm, store::Checkpoint& che
     checkpoint.finish = Checkpoint::Finish{run.compensating ? status::kCompensated : status::kFailed,
                                            nullptr, *run.failure};
   }
+}
+
+bool Engine::Impl::check_waits(ExecutionRun& run, store::Checkpoint& checkpoint) {
+  bool changed = false;
+  const auto now = std::chrono::steady_clock::now();
+  for (std::size_t i = 0; i < run.steps().size(); ++i) {
+    if (!run.is_waiting(i)) continue;
+    auto& slot = run.steps()[i];
+    const auto& step = *slot.definition;
+    if (step.kind == definitions::StepKind::Wait) {
+      const auto& signals = run.record().signals;
+      const auto signal = std::find_if(signals.begin(), signals.end(), [&](const auto& candidate) {
+        return candidate.name == step.wait.signal && !run.consumed_signals.count(candidate.id);
+      });
+      if (signal != signals.end()) {
+        run.consumed_signals.insert(signal->id);
+        checkpoint.consumed_signals.push_back(signal->id);
+        slot.forward.phase = StepPhase::Completed;
+        slot.forward.output = signal->data;
+        run.mark_completed(i);
+        spdlog::info("step {} received signal '{}'", step.id, step.wait.signal);
+      } else if (slot.forward.wake_at && now >= *slot.forward.wake_at) {
+        fail_action(run, {i, false},
+                    StepError{"timeout",
+                              "no signal '" + step.wait.signal + "' within " + format_duration(step.wait.timeout),
+                              false, nullptr});
+      } else {
+        continue;
+      }
+    } else if (slot.forward.wake_at && now >= *slot.forward.wake_at) {
+      slot.forward.phase = StepPhase::Completed;
+      slot.forward.output = nullptr;
+      run.mark_completed(i);
+    } else {
+      continue;
+    }
+    write_rows(run, {i, false}, checkpoint, std::nullopt);
+    changed = true;
+  }
+  return changed;
+}
+
+void Engine::Impl::park(ExecutionRun& run, store::Checkpoint& checkpoint) {
+  auto wake = std::chrono::steady_clock::time_point::max();
+  for (std::size_t i = 0; i < run.steps().size(); ++i) {
+    if (run.is_waiting(i) && run.steps()[i].forward.wake_at) wake = std::min(wake, *run.steps()[i].forward.wake_at);
+  }
+  if (run.deadline()) wake = std::min(wake, *run.deadline());
+  const auto in = std::chrono::duration_cast<Millis>(wake - std::chrono::steady_clock::now());
+  checkpoint.status = store::execution_status::kWaiting;
+  checkpoint.park = store::Checkpoint::Park{std::max<std::int64_t>(0, in.count()), run.record().wake_seq};
+}
+
+void Engine::Impl::wake_up(const RunPtr& run, WorkerContext& context) {
+  std::lock_guard lock(run->mutex);
+  LogScope log_scope(log_context(*run));
+  if (run->abandoned || run->finished) return;
+  store::Checkpoint checkpoint;
+  check_waits(*run, checkpoint);
+  settle_and_commit(run, context, std::move(checkpoint), {});
 }
 
 std::optional<Millis> Engine::Impl::apply_outcome(ExecutionRun& run, AttemptTarget target,
@@ -287,6 +372,14 @@ void Engine::Impl::abandon_in_doubt(const RunPtr& run, WorkerContext& context) {
 }
 
 void Engine::Impl::finish_commit(const RunPtr& run, const store::Checkpoint& checkpoint) {
+  if (checkpoint.park) {
+    // Parked: the database holds it now; a timer or a signal brings it back to some host.
+    spdlog::debug("execution {} is waiting (wakes in {}ms at the latest)", run->record().id,
+                  checkpoint.park->wake_in_ms);
+    run->abandoned = true;
+    retire(*run);
+    return;
+  }
   if (!checkpoint.finish) return;
   run->finished = true;
   const auto& finish = *checkpoint.finish;
@@ -331,9 +424,23 @@ void Engine::Impl::settle_and_commit(const RunPtr& run, WorkerContext& context,
     for (const auto& [target, delay] : retries) schedule_retry(run, target, delay);
     return;
   }
+  const bool parked = checkpoint.park.has_value();
   if (!commit(run, context, std::move(checkpoint))) return;
   for (const auto& [target, delay] : retries) schedule_retry(run, target, delay);
   dispatch(run, to_run);
+  if (!parked) schedule_wake_ups(run);
+}
+
+void Engine::Impl::schedule_wake_ups(const RunPtr& run) {
+  // A wait or sleep that ends while the run is still here (other branches
+  // busy) is noticed by a timer; an idle run parks instead.
+  for (std::size_t i = 0; i < run->steps().size(); ++i) {
+    const auto& state = run->steps()[i].forward;
+    if (!run->is_waiting(i) || !state.wake_at) continue;
+    timers_->schedule(*state.wake_at, [this, run] {
+      pool_->post([this, run](WorkerContext& context) { wake_up(run, context); });
+    });
+  }
 }
 
 void Engine::Impl::resume(const RunPtr& run, WorkerContext& context) {
@@ -363,6 +470,7 @@ void Engine::Impl::resume(const RunPtr& run, WorkerContext& context) {
       }
     }
   }
+  check_waits(*run, checkpoint);
   if (run->deadline() && !run->timed_out) {
     timers_->schedule(*run->deadline(), [this, run] {
       pool_->post([this, run](WorkerContext& worker) { on_deadline(run, worker); });

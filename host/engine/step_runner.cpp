@@ -5,7 +5,7 @@
 namespace weft::engine {
 namespace {
 
-StepOutcome unsupported(const std::string& what) {
+[[maybe_unused]] StepOutcome unsupported(const std::string& what) {
   return StepOutcome::failure(
       StepError{"unsupported", what + " steps are not supported by this host yet", false, nullptr});
 }
@@ -27,9 +27,8 @@ StepOutcome run_attempt_of(ExecutionRun& run, AttemptTarget target, const Action
                            const Json& steps_scope, lua::Vm& vm, std::size_t memory_limit_bytes,
                            lua::Database* database) {
   const auto& step = *run.steps()[target.index].definition;
-  if (!target.compensation) {
-    if (step.kind == definitions::StepKind::Wait) return unsupported("wait");
-    if (step.kind == definitions::StepKind::Sleep) return unsupported("sleep");
+  if (!target.compensation && step.kind != definitions::StepKind::Action) {
+    return StepOutcome::failure(StepError{"internal", "a wait or sleep step has no action to run", false, nullptr});
   }
   const auto& action = run.action(target);
   if (action.kind == definitions::ActionKind::Plugin) return unsupported("plugin");

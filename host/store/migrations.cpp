@@ -144,6 +144,22 @@ CREATE TABLE weft.compensations (
 CREATE INDEX executions_dead_letters ON weft.executions (finished_at DESC) WHERE status = 'failed';
 CREATE INDEX executions_cancel ON weft.executions (owner) WHERE cancel_requested AND finished_at IS NULL;
 )sql"},
+    {3, "signals and durable timers", R"sql(
+-- Bumped by every signal: a host parking the execution compares it with the
+-- value it saw, so a signal that arrives while it decides to park is not lost.
+ALTER TABLE weft.executions ADD COLUMN wake_seq bigint NOT NULL DEFAULT 0;
+
+CREATE TABLE weft.signals (
+  id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  execution_id uuid NOT NULL REFERENCES weft.executions ON DELETE CASCADE,
+  name         text NOT NULL,
+  data         jsonb,
+  created_at   timestamptz NOT NULL DEFAULT now(),
+  consumed_by  text,
+  consumed_at  timestamptz
+);
+CREATE INDEX signals_open ON weft.signals (execution_id, id) WHERE consumed_at IS NULL;
+)sql"},
 };
 
 }  // namespace

@@ -68,6 +68,7 @@ inline constexpr const char* kCompensated = "compensated";
 namespace execution_status {
 inline constexpr const char* kPending = "pending";
 inline constexpr const char* kRunning = "running";
+inline constexpr const char* kWaiting = "waiting";
 inline constexpr const char* kCompensating = "compensating";
 inline constexpr const char* kCompensated = "compensated";
 inline constexpr const char* kCompleted = "completed";
@@ -105,8 +106,15 @@ struct ClaimedExecution {
   EpochMillis db_now = 0;  // the database clock at claim time
   std::string status;      // as stored when claimed
   bool cancel_requested = false;
+  std::int64_t wake_seq = 0;  // see Checkpoint::Park
   std::vector<StepState> steps;
   std::vector<StepState> compensations;  // keyed by the step they undo
+  struct Signal {
+    std::int64_t id = 0;
+    std::string name;
+    Json data;
+  };
+  std::vector<Signal> signals;  // delivered, not yet consumed, oldest first
 };
 
 /// The owner's proof of ownership; every write for the execution is conditional on it.
@@ -139,6 +147,13 @@ struct Checkpoint {
   std::vector<StepWrite> steps;
   std::vector<StepWrite> compensations;  // rows of weft.compensations (state.step_id = the undone step)
   std::optional<std::string> status;      // a new execution status that does not finish it
+  std::vector<std::int64_t> consumed_signals;  // signals a wait step took (ids)
+  /// Hands the execution back as `waiting` until a timer or a signal wakes it.
+  struct Park {
+    std::int64_t wake_in_ms = 0;
+    std::int64_t seen_wake_seq = 0;  // a newer signal makes it claimable at once
+  };
+  std::optional<Park> park;
   struct Finish {
     std::string status;
     Json output;
@@ -199,6 +214,14 @@ struct DeadLetter {
 
 /// Why a cancel or a dead-letter retry was refused (nothing was changed).
 enum class Refusal : std::uint8_t { None, NotFound, Finished, NotFinished, AlreadyRequested, NotDeadLetter };
+
+/// What `signal` needs to know about the execution before delivering one.
+struct SignalTarget {
+  std::string workflow;
+  std::string content_hash;
+  std::string status;
+  bool finished = false;
+};
 
 /// One line of a trace's timeline.
 struct TimelineEntry {

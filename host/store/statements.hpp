@@ -76,7 +76,7 @@ WITH c AS MATERIALIZED (
    FOR UPDATE SKIP LOCKED)
 UPDATE weft.executions e
    SET owner = $1::uuid, fence = e.fence + 1, claims = e.claims + 1,
-       status = CASE WHEN e.status = 'pending' THEN 'running' ELSE e.status END,
+       status = CASE WHEN e.status IN ('pending', 'waiting') THEN 'running' ELSE e.status END,
        started_at = coalesce(e.started_at, now()),
        deadline_at = coalesce(e.deadline_at, now() + e.timeout_ms * interval '1 millisecond'),
        updated_at = now()
@@ -84,7 +84,28 @@ UPDATE weft.executions e
 RETURNING e.id::text, e.workflow, e.content_hash, e.version, e.key, e.trace_id, e.input::text,
           e.fence, (extract(epoch FROM e.deadline_at) * 1000)::bigint,
           (extract(epoch FROM now()) * 1000)::bigint, e.event_source, e.event_id, e.status,
-          e.cancel_requested
+          e.cancel_requested, e.wake_seq
+)sql"};
+
+inline constexpr Statement kSelectOpenSignals{"select_open_signals", R"sql(
+SELECT execution_id::text, id, name, data::text FROM weft.signals
+ WHERE execution_id = ANY($1::uuid[]) AND consumed_at IS NULL ORDER BY id
+)sql"};
+
+inline constexpr Statement kSignalTarget{"signal_target", R"sql(
+SELECT workflow, content_hash, status, finished_at IS NOT NULL FROM weft.executions WHERE id = $1::uuid
+)sql"};
+
+// The signal and the wake-up of its execution commit together.
+inline constexpr Statement kDeliverSignal{"deliver_signal", R"sql(
+WITH target AS (
+  UPDATE weft.executions SET wake_seq = wake_seq + 1, available_at = least(available_at, now()),
+                             updated_at = now()
+   WHERE id = $1::uuid AND finished_at IS NULL RETURNING id),
+delivered AS (
+  INSERT INTO weft.signals (execution_id, name, data) SELECT id, $2, $3::jsonb FROM target RETURNING id),
+notified AS (SELECT pg_notify('weft_work', '') FROM delivered)
+SELECT (SELECT count(*) FROM delivered), (SELECT count(*) FROM notified)
 )sql"};
 
 inline constexpr Statement kSelectEventDocuments{"select_event_documents", R"sql(
@@ -162,18 +183,27 @@ compensation AS (
          started_at = coalesce(weft.compensations.started_at, EXCLUDED.started_at),
          finished_at = EXCLUDED.finished_at
   RETURNING 1),
+consumed AS (
+  UPDATE weft.signals SET consumed_by = $2::text, consumed_at = now()
+    FROM lease WHERE weft.signals.execution_id = lease.id AND weft.signals.id = ANY($11::bigint[])
+  RETURNING 1),
 finish AS (
   UPDATE weft.executions e
      SET status = coalesce($6::text, $10::text, e.status),
          output = CASE WHEN $6::text IS NOT NULL THEN $7::jsonb ELSE e.output END,
          error = CASE WHEN $6::text IS NOT NULL THEN $8::jsonb ELSE e.error END,
-         owner = CASE WHEN $6::text IS NOT NULL THEN NULL ELSE e.owner END,
-         fence = CASE WHEN $6::text IS NOT NULL THEN e.fence + 1 ELSE e.fence END,
+         owner = CASE WHEN $6::text IS NOT NULL OR $12::bigint IS NOT NULL THEN NULL ELSE e.owner END,
+         fence = CASE WHEN $6::text IS NOT NULL OR $12::bigint IS NOT NULL THEN e.fence + 1 ELSE e.fence END,
+         -- parked: wake at the timer, or at once if a signal came since the host looked
+         available_at = CASE WHEN $12::bigint IS NULL THEN e.available_at
+                             WHEN e.wake_seq <> $13::bigint THEN now()
+                             ELSE now() + $12::bigint * interval '1 millisecond' END,
          finished_at = CASE WHEN $6::text IS NOT NULL THEN now() END, updated_at = now()
-    FROM lease WHERE e.id = lease.id AND ($6::text IS NOT NULL OR $10::text IS NOT NULL)
+    FROM lease
+   WHERE e.id = lease.id AND ($6::text IS NOT NULL OR $10::text IS NOT NULL OR $12::bigint IS NOT NULL)
   RETURNING 1)
 SELECT (SELECT count(*) FROM lease), (SELECT count(*) FROM attempt), (SELECT count(*) FROM step),
-       (SELECT count(*) FROM compensation), (SELECT count(*) FROM finish)
+       (SELECT count(*) FROM compensation), (SELECT count(*) FROM consumed), (SELECT count(*) FROM finish)
 )sql"};
 
 inline constexpr Statement kRequestCancel{"request_cancel", R"sql(

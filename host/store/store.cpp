@@ -25,7 +25,8 @@ constexpr std::array kStatements = {
     sql::kGetExecution,     sql::kSelectAttempts,       sql::kListExecutions,
     sql::kExecutionsOfTrace, sql::kTrace, sql::kSelectCompensations, sql::kRequestCancel,
     sql::kCancelRequested, sql::kListDeadLetters, sql::kLockDeadLetter, sql::kRetryFailedSteps,
-    sql::kRetryFailedCompensations, sql::kReviveExecution,
+    sql::kRetryFailedCompensations, sql::kReviveExecution, sql::kSelectOpenSignals,
+    sql::kSignalTarget, sql::kDeliverSignal,
 };
 
 std::string name_of(const sql::Statement& statement) { return std::string(statement.name); }
@@ -224,6 +225,7 @@ std::vector<ClaimedExecution> Store::claim_executions(const std::string& host_id
       execution.db_now = row[9].as<EpochMillis>();
       execution.status = row[12].c_str();
       execution.cancel_requested = row[13].as<bool>();
+      execution.wake_seq = row[14].as<std::int64_t>();
       ids.push_back(execution.id);
       if (!row[10].is_null()) {
         event_sources.emplace_back(row[10].c_str());
@@ -249,6 +251,10 @@ std::vector<ClaimedExecution> Store::claim_executions(const std::string& host_id
       claimed[index.at(row[0].c_str())].steps.push_back(read_step_state(row, 1));
     for (const auto& row : txn.exec_prepared(name_of(sql::kSelectCompensations), to_pg_array(ids)))
       claimed[index.at(row[0].c_str())].compensations.push_back(read_step_state(row, 1));
+    for (const auto& row : txn.exec_prepared(name_of(sql::kSelectOpenSignals), to_pg_array(ids))) {
+      claimed[index.at(row[0].c_str())].signals.push_back(
+          {row[1].as<std::int64_t>(), row[2].c_str(), json_column(row[3])});
+    }
     return claimed;
   });
 }
@@ -277,6 +283,8 @@ bool write_checkpoint(pqxx::transaction_base& txn, const Lease& lease, const Che
   JsonArray compensations;
   for (const auto& write : checkpoint.compensations)
     compensations.push_back(step_row_json(write.state, write.retry_delay_ms));
+  std::vector<std::string> consumed;
+  for (const auto id : checkpoint.consumed_signals) consumed.push_back(std::to_string(id));
   std::optional<std::string> finish_status;
   Json finish_output, finish_error;
   if (checkpoint.finish) {
@@ -288,7 +296,9 @@ bool write_checkpoint(pqxx::transaction_base& txn, const Lease& lease, const Che
       name_of(sql::kCheckpoint), lease.execution_id, lease.host_id, lease.fence,
       to_json_text(attempts), to_json_text(steps), text_or_null(finish_status),
       json_or_null(finish_output), json_or_null(finish_error), to_json_text(compensations),
-      text_or_null(checkpoint.status));
+      text_or_null(checkpoint.status), to_pg_array(consumed),
+      bigint_or_null(checkpoint.park ? std::optional<std::int64_t>(checkpoint.park->wake_in_ms) : std::nullopt),
+      checkpoint.park ? checkpoint.park->seen_wake_seq : 0);
   return row[0].as<long>() > 0;
 }
 
@@ -399,6 +409,24 @@ Refusal Store::request_cancel(const std::string& execution_id, std::string& stat
     if (rows[0][1].as<bool>()) return Refusal::Finished;
     if (rows[0][2].as<bool>()) return Refusal::AlreadyRequested;
     return Refusal::None;
+  });
+}
+
+std::optional<SignalTarget> Store::signal_target(const std::string& execution_id) {
+  return guarded("looking up an execution", [&]() -> std::optional<SignalTarget> {
+    if (!is_uuid_text(execution_id)) return std::nullopt;
+    pqxx::nontransaction txn(connection_->db);
+    const auto rows = txn.exec_prepared(name_of(sql::kSignalTarget), execution_id);
+    if (rows.empty()) return std::nullopt;
+    return SignalTarget{rows[0][0].c_str(), rows[0][1].c_str(), rows[0][2].c_str(), rows[0][3].as<bool>()};
+  });
+}
+
+bool Store::deliver_signal(const std::string& execution_id, const std::string& name, const Json& data) {
+  return guarded("delivering a signal", [&] {
+    pqxx::nontransaction txn(connection_->db);
+    return txn.exec_prepared1(name_of(sql::kDeliverSignal), execution_id, name, to_json_text(data))[0]
+               .as<long>() > 0;
   });
 }
 

@@ -88,6 +88,10 @@ class Store {
   /// Executions this host owns whose cancel was requested.
   std::vector<std::string> cancel_requested(const std::string& host_id);
   std::vector<DeadLetter> list_dead_letters(int limit);
+  /// The execution a signal is meant for (nullopt: no such execution).
+  std::optional<SignalTarget> signal_target(const std::string& execution_id);
+  /// Stores the signal and wakes the execution in one statement; false if it finished meanwhile.
+  bool deliver_signal(const std::string& execution_id, const std::string& name, const Json& data);
   /// Re-runs a failed execution from its failed step (or failed compensation).
   Refusal retry_dead_letter(const std::string& execution_id);
 
