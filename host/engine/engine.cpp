@@ -115,6 +115,7 @@ void Engine::Impl::dispatch_loop() {
           spdlog::warn("recovered {} execution(s) from host(s) whose lease expired", freed);
         sweep_orphans(*store);
       }
+      store->admit_pending();
       claim_batch(*store);
       forward_cancels(*store);
       failures = 0;

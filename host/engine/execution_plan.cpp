@@ -58,6 +58,18 @@ Plan plan_execution(const definitions::Definition& definition, const PlanRequest
     }
   }
 
+  std::optional<std::string> concurrency_key;
+  if (definition.concurrency) {
+    scope.input = &input;
+    auto outcome = evaluate_template(definition.concurrency->key, scope, vm);
+    if (!outcome.ok()) {
+      plan.error = "workflow '" + definition.id + "': concurrency key: " + outcome.error().message;
+      return plan;
+    }
+    // An empty key (or none) is one shared limit for the whole workflow.
+    concurrency_key = key_text(outcome.output()).value_or("");
+  }
+
   store::NewExecution execution;
   execution.id = new_uuid();
   execution.workflow = definition.id;
@@ -69,6 +81,10 @@ Plan plan_execution(const definitions::Definition& definition, const PlanRequest
   execution.event_id = request.event_id;
   execution.input = std::move(input);
   if (definition.timeout) execution.timeout_ms = definition.timeout->count();
+  if (definition.concurrency) {
+    execution.concurrency_key = std::move(concurrency_key);
+    execution.concurrency_limit = definition.concurrency->limit;
+  }
   plan.execution = std::move(execution);
   return plan;
 }

@@ -160,6 +160,16 @@ CREATE TABLE weft.signals (
 );
 CREATE INDEX signals_open ON weft.signals (execution_id, id) WHERE consumed_at IS NULL;
 )sql"},
+    {4, "concurrency limits", R"sql(
+-- An execution with a concurrency key is claimable only once admitted
+-- (started_at set), which happens in arrival order while fewer than the
+-- limit of its key are started and unfinished.
+ALTER TABLE weft.executions ADD COLUMN concurrency_key text, ADD COLUMN concurrency_limit int;
+CREATE INDEX executions_admission ON weft.executions (workflow, concurrency_key, created_at)
+  WHERE concurrency_key IS NOT NULL AND started_at IS NULL AND finished_at IS NULL;
+CREATE INDEX executions_admitted ON weft.executions (workflow, concurrency_key)
+  WHERE concurrency_key IS NOT NULL AND started_at IS NOT NULL AND finished_at IS NULL;
+)sql"},
 };
 
 }  // namespace

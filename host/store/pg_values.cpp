@@ -45,6 +45,8 @@ Json new_execution_json(const NewExecution& execution) {
   if (execution.event_source) row["event_source"] = *execution.event_source;
   if (execution.event_id) row["event_id"] = *execution.event_id;
   if (execution.timeout_ms) row["timeout_ms"] = *execution.timeout_ms;
+  if (execution.concurrency_key) row["concurrency_key"] = *execution.concurrency_key;
+  if (execution.concurrency_limit) row["concurrency_limit"] = *execution.concurrency_limit;
   return row;
 }
 

@@ -42,6 +42,8 @@ struct NewExecution {
   std::optional<std::string> event_id;
   Json input;
   std::optional<std::int64_t> timeout_ms;  // whole-execution timeout, counted from the first claim
+  std::optional<std::string> concurrency_key;  // with a limit: at most that many started per key
+  std::optional<int> concurrency_limit;
 };
 
 /// What inserting an execution did: a new one, or the one that already holds the key.

@@ -35,19 +35,23 @@ UPDATE weft.events SET routed_at = now() WHERE seq = ANY($1::bigint[])
 inline constexpr Statement kInsertExecutions{"insert_executions", R"sql(
 WITH ins AS (
   INSERT INTO weft.executions (id, workflow, content_hash, version, status, key, trace_id,
-                               event_source, event_id, input, timeout_ms)
+                               event_source, event_id, input, timeout_ms, concurrency_key,
+                               concurrency_limit)
   SELECT x.id, x.workflow, x.content_hash, x.version, 'pending', x.key, x.trace_id,
-         x.event_source, x.event_id, coalesce(x.input, 'null'::jsonb), x.timeout_ms
+         x.event_source, x.event_id, coalesce(x.input, 'null'::jsonb), x.timeout_ms,
+         x.concurrency_key, x.concurrency_limit
     FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, workflow text, content_hash text, version text,
-         key text, trace_id text, event_source text, event_id text, input jsonb, timeout_ms bigint)
+         key text, trace_id text, event_source text, event_id text, input jsonb, timeout_ms bigint,
+         concurrency_key text, concurrency_limit int)
   ON CONFLICT DO NOTHING RETURNING 1)
 SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM (SELECT pg_notify('weft_work', '') FROM ins LIMIT 1) n)
 )sql"};
 
 inline constexpr Statement kStartExecution{"start_execution", R"sql(
 WITH ins AS (
-  INSERT INTO weft.executions (id, workflow, content_hash, version, status, key, trace_id, input, timeout_ms)
-  VALUES ($1::uuid, $2, $3, $4, 'pending', $5, $6, $7::jsonb, $8)
+  INSERT INTO weft.executions (id, workflow, content_hash, version, status, key, trace_id, input,
+                               timeout_ms, concurrency_key, concurrency_limit)
+  VALUES ($1::uuid, $2, $3, $4, 'pending', $5, $6, $7::jsonb, $8, $9, $10::int)
   ON CONFLICT DO NOTHING RETURNING id),
 notified AS (SELECT pg_notify('weft_work', '') FROM ins)
 SELECT id::text, true, (SELECT count(*) FROM notified) FROM ins
@@ -71,6 +75,7 @@ inline constexpr Statement kClaimExecutions{"claim_executions", R"sql(
 WITH c AS MATERIALIZED (
   SELECT id FROM weft.executions
    WHERE owner IS NULL AND finished_at IS NULL AND available_at <= now()
+     AND (concurrency_key IS NULL OR started_at IS NOT NULL)
      AND EXISTS (SELECT 1 FROM weft.hosts WHERE id = $1::uuid AND dead_at IS NULL)
    ORDER BY available_at, id LIMIT $2
    FOR UPDATE SKIP LOCKED)
@@ -132,7 +137,41 @@ SELECT execution_id::text, step_id, status, attempts, input::text, output::text,
 
 inline constexpr Statement kNextClaimable{"next_claimable", R"sql(
 SELECT (extract(epoch FROM (min(available_at) - now())) * 1000)::bigint
-  FROM weft.executions WHERE owner IS NULL AND finished_at IS NULL
+  FROM weft.executions
+ WHERE owner IS NULL AND finished_at IS NULL AND (concurrency_key IS NULL OR started_at IS NOT NULL)
+)sql"};
+
+inline constexpr Statement kAdmissionKeys{"admission_keys", R"sql(
+SELECT DISTINCT workflow, concurrency_key FROM weft.executions
+ WHERE concurrency_key IS NOT NULL AND started_at IS NULL AND finished_at IS NULL
+ LIMIT 200
+)sql"};
+
+// Held until the admission transaction ends: admissions of one key never overlap.
+inline constexpr Statement kLockAdmissionKey{"lock_admission_key", R"sql(
+SELECT pg_try_advisory_xact_lock(hashtextextended('weft.admission/' || $1 || '/' || $2, 0))
+)sql"};
+
+// Runs after the lock, so its snapshot sees every earlier admission of the key.
+inline constexpr Statement kAdmit{"admit", R"sql(
+WITH limits AS (
+  SELECT max(concurrency_limit) AS max_running,
+         (SELECT count(*) FROM weft.executions
+           WHERE workflow = $1 AND concurrency_key = $2
+             AND started_at IS NOT NULL AND finished_at IS NULL) AS running
+    FROM weft.executions
+   WHERE workflow = $1 AND concurrency_key = $2 AND started_at IS NULL AND finished_at IS NULL),
+next AS MATERIALIZED (
+  SELECT id FROM weft.executions
+   WHERE workflow = $1 AND concurrency_key = $2 AND started_at IS NULL AND finished_at IS NULL
+   ORDER BY created_at, id
+   LIMIT (SELECT greatest(0, max_running - running) FROM limits)
+   FOR UPDATE SKIP LOCKED),
+admitted AS (
+  UPDATE weft.executions e SET started_at = now(), available_at = least(e.available_at, now()),
+                               updated_at = now()
+    FROM next WHERE e.id = next.id RETURNING 1)
+SELECT count(*) FROM admitted
 )sql"};
 
 // Every fenced write starts by locking the execution row with the caller's

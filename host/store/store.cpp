@@ -26,7 +26,7 @@ constexpr std::array kStatements = {
     sql::kExecutionsOfTrace, sql::kTrace, sql::kSelectCompensations, sql::kRequestCancel,
     sql::kCancelRequested, sql::kListDeadLetters, sql::kLockDeadLetter, sql::kRetryFailedSteps,
     sql::kRetryFailedCompensations, sql::kReviveExecution, sql::kSelectOpenSignals,
-    sql::kSignalTarget, sql::kDeliverSignal,
+    sql::kSignalTarget, sql::kDeliverSignal, sql::kAdmissionKeys, sql::kLockAdmissionKey, sql::kAdmit,
 };
 
 std::string name_of(const sql::Statement& statement) { return std::string(statement.name); }
@@ -195,7 +195,10 @@ StartResult Store::start_execution(const NewExecution& execution) {
       const auto result = txn.exec_prepared(
           name_of(sql::kStartExecution), execution.id, execution.workflow, execution.content_hash,
           execution.version, text_or_null(execution.key), execution.trace_id,
-          to_json_text(execution.input), bigint_or_null(execution.timeout_ms));
+          to_json_text(execution.input), bigint_or_null(execution.timeout_ms),
+          text_or_null(execution.concurrency_key),
+          bigint_or_null(execution.concurrency_limit ? std::optional<std::int64_t>(*execution.concurrency_limit)
+                                                     : std::nullopt));
       if (!result.empty()) return StartResult{result[0][0].c_str(), result[0][1].as<bool>()};
     }
     throw StoreError("the execution key '" + execution.key.value_or("") +
@@ -256,6 +259,26 @@ std::vector<ClaimedExecution> Store::claim_executions(const std::string& host_id
           {row[1].as<std::int64_t>(), row[2].c_str(), json_column(row[3])});
     }
     return claimed;
+  });
+}
+
+int Store::admit_pending() {
+  return guarded("admitting executions under concurrency limits", [&] {
+    std::vector<std::pair<std::string, std::string>> keys;
+    {
+      pqxx::nontransaction txn(connection_->db);
+      for (const auto& row : txn.exec_prepared(name_of(sql::kAdmissionKeys)))
+        keys.emplace_back(row[0].c_str(), row[1].c_str());
+    }
+    int admitted = 0;
+    for (const auto& [workflow, key] : keys) {
+      pqxx::work txn(connection_->db);
+      // Another host is admitting this key right now: it will do our share.
+      if (!txn.exec_prepared1(name_of(sql::kLockAdmissionKey), workflow, key)[0].as<bool>()) continue;
+      admitted += txn.exec_prepared1(name_of(sql::kAdmit), workflow, key)[0].as<int>();
+      txn.commit();
+    }
+    return admitted;
   });
 }
 

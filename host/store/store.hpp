@@ -63,6 +63,9 @@ class Store {
 
   // --- claiming and checkpoints -----------------------------------------
   std::vector<ClaimedExecution> claim_executions(const std::string& host_id, int limit);
+  /// Lets pending executions with a concurrency key start, oldest first, while
+  /// their key has fewer than its limit started and unfinished. Returns how many.
+  int admit_pending();
   /// Milliseconds until the next unowned execution becomes claimable; nullopt if none.
   std::optional<std::int64_t> next_claimable_in();
   /// Writes one checkpoint in one statement. False: fenced out (nothing written).
