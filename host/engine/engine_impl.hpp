@@ -2,6 +2,7 @@
 // orchestrator.cpp (what happens to one execution's steps).
 #pragma once
 
+#include "engine/circuit_breaker.hpp"
 #include "engine/engine.hpp"
 #include "engine/execution_run.hpp"
 #include "engine/timer_queue.hpp"
@@ -81,6 +82,9 @@ class Engine::Impl {
                             store::EpochMillis started, store::EpochMillis finished,
                             std::unique_ptr<store::StepTransaction> transaction, WorkerContext& context);
   void schedule_retry(const RunPtr& run, AttemptTarget target, Millis delay);
+  /// Runs one attempt through the step's circuit breaker, if it has one.
+  StepOutcome guarded_attempt(ExecutionRun& run, AttemptTarget target, const ActionState& state,
+                              const Json& steps_scope, WorkerContext& context, lua::Database* database);
   /// Writes the checkpoint; on success marks a finished run done. False when the
   /// run is no longer ours (it is then dropped and, when in doubt, handed back).
   bool commit(const RunPtr& run, WorkerContext& context, store::Checkpoint checkpoint);
@@ -98,6 +102,7 @@ class Engine::Impl {
   std::mutex active_mutex_;
   std::unordered_map<std::string, RunPtr> active_;
 
+  CircuitBreakers breakers_;  // per action, across all executions on this host
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<TimerQueue> timers_;
   std::thread dispatcher_;

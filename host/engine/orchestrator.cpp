@@ -324,6 +324,10 @@ std::optional<Millis> Engine::Impl::apply_outcome(ExecutionRun& run, AttemptTarg
     if (!stopping && should_retry(policy, error, state.attempts - state.attempt_base)) {
       std::lock_guard rng_lock(rng_mutex_);
       retry_in = retry_delay(policy, state.attempts - state.attempt_base, rng_);
+      if (error.code == "circuit_open" && error.details.is_object()) {
+        if (const auto* after = error.details.as_object().if_contains("retry_after_ms"); after && after->is_int64())
+          retry_in = std::max(*retry_in, Millis{after->get_int64()});
+      }
       state.phase = StepPhase::Retrying;
       spdlog::warn("{} attempt {} failed ({}: {}); retrying in {}ms", id, state.attempts, error.code,
                    error.message, retry_in->count());
@@ -511,10 +515,7 @@ void Engine::Impl::run_attempt(const RunPtr& run, AttemptTarget target, WorkerCo
       outcome = StepOutcome::failure(StepError{"connection", error.what(), true, nullptr});
     }
   }
-  if (!outcome) {
-    outcome = run_attempt_of(*run, target, state, steps_scope, context.vm(),
-                             options_.lua_memory_limit_bytes, database ? &*database : nullptr);
-  }
+  if (!outcome) outcome = guarded_attempt(*run, target, state, steps_scope, context, database ? &*database : nullptr);
   const auto finished = now_millis();
 
   std::lock_guard lock(run->mutex);
@@ -529,6 +530,42 @@ void Engine::Impl::run_attempt(const RunPtr& run, AttemptTarget target, WorkerCo
   if (const auto delay = apply_outcome(*run, target, *outcome, started, finished, checkpoint))
     retries.emplace_back(target, *delay);
   settle_and_commit(run, context, std::move(checkpoint), retries);
+}
+
+StepOutcome Engine::Impl::guarded_attempt(ExecutionRun& run, AttemptTarget target, const ActionState& state,
+                                          const Json& steps_scope, WorkerContext& context,
+                                          lua::Database* database) {
+  const auto& step = *run.steps()[target.index].definition;
+  const auto run_it = [&] {
+    return run_attempt_of(run, target, state, steps_scope, context.vm(), options_.lua_memory_limit_bytes,
+                          database);
+  };
+  if (target.compensation || !step.circuit_breaker) return run_it();
+  const auto& action = step.action;
+  const std::string key = action.kind == definitions::ActionKind::Plugin
+                              ? "plugin:" + action.plugin + "." + action.plugin_action
+                              : "lua:" + run.record().workflow + "/" + action.script;
+  auto& breaker = breakers_.for_action(key, *step.circuit_breaker);
+  const auto permit = breaker.acquire();
+  if (!permit.allowed) {
+    return StepOutcome::failure(StepError{
+        "circuit_open",
+        "the circuit for " + key + " is " + std::string(breaker.state_name()) + "; failing fast for " +
+            std::to_string(permit.retry_after.count()) + "ms",
+        true,
+        JsonObject{{"circuit", key},
+                   {"state", breaker.state_name()},
+                   {"retry_after_ms", permit.retry_after.count()}}});
+  }
+  auto outcome = run_it();
+  const auto& code = outcome.ok() ? std::string() : outcome.error().code;
+  // An attempt we interrupted ourselves says nothing about the action's health.
+  if (code == "cancelled" || code == "host_shutdown") {
+    breaker.release(permit.probe);
+  } else {
+    breaker.record(outcome.ok(), permit.probe);
+  }
+  return outcome;
 }
 
 void Engine::Impl::commit_transactional(const RunPtr& run, AttemptTarget target,
