@@ -342,3 +342,40 @@ steps:
   REQUIRE(detail.started_at.has_value());
   CHECK(*detail.summary.finished_at - *detail.started_at < 5000);
 }
+
+TEST_CASE("SIGTERM drains: the running step finishes, the rest moves to another host", "[host][pg]") {
+  HostFixture fx;
+  fx.workflow("w.yaml", R"(
+id: drain
+steps:
+  - id: slow
+    lua: slow.lua
+  - id: next
+    lua: step.lua
+)");
+  fx.script("step.lua", kReturnInput);
+  fx.script("slow.lua", R"(return function(ctx, input)
+  local until_ms = weft.now() + 1200
+  while weft.now() < until_ms do end
+  return { host_attempt = ctx.attempt }
+end
+)");
+  auto first = fx.serve();
+  const auto started = fx.weft({"start", "drain", "--workflows", fx.workflows()});
+  const auto id = started.out.substr(0, 36);
+  REQUIRE(weft::test::eventually([&] {
+    const auto detail = fx.store().get_execution(id);
+    return detail && !detail->steps.empty() && detail->steps[0].state.status == "running";
+  }));
+  CHECK(first->stop() == 0);  // SIGTERM: waits for `slow`, releases the execution, exits 0
+  const auto after_stop = fx.store().get_execution(id);
+  REQUIRE(after_stop.has_value());
+  CHECK(step_of(*after_stop, "slow").state.status == "completed");  // finished, not cut short
+  CHECK(step_of(*after_stop, "slow").state.attempts == 1);
+  CHECK(first->log().find("draining") != std::string::npos);
+
+  auto second = fx.serve();
+  const auto detail = fx.finished(id);
+  CHECK(detail.summary.status == "completed");
+  CHECK(step_of(detail, "slow").state.attempts == 1);  // nothing ran twice
+}
