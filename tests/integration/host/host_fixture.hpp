@@ -5,6 +5,8 @@
 #include "support/process.hpp"
 #include "support/test_database.hpp"
 
+#include <pqxx/pqxx>
+
 #include <catch2/catch.hpp>
 
 #include <memory>
@@ -39,6 +41,20 @@ class HostFixture {
     args.push_back("--db");
     args.push_back(url());
     return run_weft(args, stdin_text);
+  }
+
+  /// `weft start WORKFLOW --input JSON` on this fixture's workflows; the execution id.
+  std::string start(const std::string& workflow, const std::string& input = "{}") {
+    const auto started = weft({"start", workflow, "--workflows", workflows(), "--input", input});
+    REQUIRE(started.exit_code == 0);
+    return started.out.substr(0, 36);
+  }
+
+  /// Runs SQL against this fixture's database (test setup and checks).
+  void sql(const std::string& statement) {
+    pqxx::connection db(url());
+    pqxx::nontransaction txn(db);
+    txn.exec(statement);
   }
 
   /// Waits until the execution has finished; returns its detail.

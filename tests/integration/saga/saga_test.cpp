@@ -20,12 +20,6 @@ end
 constexpr const char* kDo = "return function(ctx, input) return { did = ctx.step } end\n";
 constexpr const char* kFail = "return function(ctx, input) weft.fail('declined', 'card declined') end\n";
 
-void sql(const std::string& url, const std::string& statement) {
-  pqxx::connection db(url);
-  pqxx::nontransaction txn(db);
-  txn.exec(statement);
-}
-
 std::vector<std::string> undo_order(const std::string& url) {
   pqxx::connection db(url);
   pqxx::nontransaction txn(db);
@@ -34,17 +28,11 @@ std::vector<std::string> undo_order(const std::string& url) {
   return order;
 }
 
-std::string start(HostFixture& fx, const std::string& workflow) {
-  const auto started = fx.weft({"start", workflow, "--workflows", fx.workflows()});
-  REQUIRE(started.exit_code == 0);
-  return started.out.substr(0, 36);
-}
-
 }  // namespace
 
 TEST_CASE("compensations run in reverse order of completion", "[saga][pg]") {
   HostFixture fx;
-  sql(fx.url(), "CREATE TABLE undo_log (seq serial PRIMARY KEY, step text NOT NULL)");
+  fx.sql("CREATE TABLE undo_log (seq serial PRIMARY KEY, step text NOT NULL)");
   fx.workflow("w.yaml", R"(
 id: trip
 steps:
@@ -58,7 +46,7 @@ steps:
   fx.script("undo.lua", kUndo);
   fx.script("fail.lua", kFail);
   auto host = fx.serve();
-  const auto detail = fx.finished(start(fx, "trip"));
+  const auto detail = fx.finished(fx.start("trip"));
   CHECK(detail.summary.status == "compensated");
   CHECK(detail.error.at("code").as_string() == "declined");
   CHECK(detail.error.at("step").as_string() == "pay");
@@ -77,7 +65,7 @@ steps:
 
 TEST_CASE("compensations of a DAG follow the order its steps completed in", "[saga][pg]") {
   HostFixture fx;
-  sql(fx.url(), "CREATE TABLE undo_log (seq serial PRIMARY KEY, step text NOT NULL)");
+  fx.sql("CREATE TABLE undo_log (seq serial PRIMARY KEY, step text NOT NULL)");
   fx.workflow("w.yaml", R"(
 id: fan
 steps:
@@ -96,7 +84,7 @@ steps:
 end
 )");
   auto host = fx.serve();
-  const auto detail = fx.finished(start(fx, "fan"));
+  const auto detail = fx.finished(fx.start("fan"));
   CHECK(detail.summary.status == "compensated");
   // right finished before left, so left is undone first, root last.
   CHECK(step_of(detail, "right").attempts.at(0).finished_at < step_of(detail, "left").attempts.at(0).finished_at);
@@ -106,8 +94,8 @@ end
 
 TEST_CASE("a compensation that exhausts its retries puts the execution in the dead-letter queue", "[saga][dlq][pg]") {
   HostFixture fx;
-  sql(fx.url(), "CREATE TABLE undo_log (seq serial PRIMARY KEY, step text NOT NULL)");
-  sql(fx.url(), "CREATE TABLE switch (ok boolean NOT NULL); INSERT INTO switch VALUES (false)");
+  fx.sql("CREATE TABLE undo_log (seq serial PRIMARY KEY, step text NOT NULL)");
+  fx.sql("CREATE TABLE switch (ok boolean NOT NULL); INSERT INTO switch VALUES (false)");
   fx.workflow("w.yaml", R"(
 id: stuck
 steps:
@@ -128,7 +116,7 @@ steps:
 end
 )lua");
   auto host = fx.serve();
-  const auto id = start(fx, "stuck");
+  const auto id = fx.start("stuck");
   const auto detail = fx.finished(id);
   CHECK(detail.summary.status == "failed");
   CHECK(detail.error.at("code").as_string() == "compensation_failed");
@@ -146,7 +134,7 @@ end
   CHECK(letters->as_array()[0].at("step").as_string() == "reserve");
 
   // Fixed: a retry runs the failed compensation again (with a fresh budget) and finishes the saga.
-  sql(fx.url(), "UPDATE switch SET ok = true");
+  fx.sql("UPDATE switch SET ok = true");
   const auto retried = fx.weft({"dlq", "retry", id});
   REQUIRE(retried.exit_code == 0);
   weft::test::eventually([&] { return fx.store().get_execution(id)->summary.status == "compensated"; });
@@ -159,8 +147,8 @@ end
 
 TEST_CASE("a dead-letter retry re-runs from the failed step, keeping completed ones", "[dlq][pg]") {
   HostFixture fx;
-  sql(fx.url(), "CREATE TABLE runs (step text NOT NULL)");
-  sql(fx.url(), "CREATE TABLE switch (ok boolean NOT NULL); INSERT INTO switch VALUES (false)");
+  fx.sql("CREATE TABLE runs (step text NOT NULL)");
+  fx.sql("CREATE TABLE switch (ok boolean NOT NULL); INSERT INTO switch VALUES (false)");
   fx.workflow("w.yaml", R"(
 id: twice
 on_failure: fail
@@ -182,12 +170,12 @@ end
 end
 )lua");
   auto host = fx.serve();
-  const auto id = start(fx, "twice");
+  const auto id = fx.start("twice");
   const auto failed = fx.finished(id);
   CHECK(failed.summary.status == "failed");  // on_failure: fail -> no compensation, dead letter
   CHECK(step_of(failed, "second").state.attempts == 2);
 
-  sql(fx.url(), "UPDATE switch SET ok = true");
+  fx.sql("UPDATE switch SET ok = true");
   REQUIRE(fx.weft({"dlq", "retry", id}).exit_code == 0);
   weft::test::eventually([&] { return fx.store().get_execution(id)->summary.status == "completed"; });
   const auto done = fx.finished(id);
@@ -208,7 +196,7 @@ end
 
 TEST_CASE("cancel interrupts the running step, compensates and ends cancelled", "[saga][cancel][pg]") {
   HostFixture fx;
-  sql(fx.url(), "CREATE TABLE undo_log (seq serial PRIMARY KEY, step text NOT NULL)");
+  fx.sql("CREATE TABLE undo_log (seq serial PRIMARY KEY, step text NOT NULL)");
   fx.workflow("w.yaml", R"(
 id: long
 steps:
@@ -220,7 +208,7 @@ steps:
   fx.script("undo.lua", kUndo);
   fx.script("spin.lua", "return function(ctx, input) while true do end end\n");
   auto host = fx.serve();
-  const auto id = start(fx, "long");
+  const auto id = fx.start("long");
   REQUIRE(weft::test::eventually([&] {
     const auto detail = fx.store().get_execution(id);
     return detail && detail->steps.size() == 2 && detail->steps[1].state.status == "running";

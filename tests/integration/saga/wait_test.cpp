@@ -8,12 +8,6 @@ using weft::test::step_of;
 
 namespace {
 
-std::string start(HostFixture& fx, const std::string& workflow, const std::string& input = "{}") {
-  const auto started = fx.weft({"start", workflow, "--workflows", fx.workflows(), "--input", input});
-  REQUIRE(started.exit_code == 0);
-  return started.out.substr(0, 36);
-}
-
 // Parked: status waiting and no host holds it.
 bool parked(HostFixture& fx, const std::string& id) {
   pqxx::connection db(fx.url());
@@ -39,7 +33,7 @@ steps:
 )");
   fx.script("echo.lua", "return function(ctx, input) return input end\n");
   auto host = fx.serve();
-  const auto id = start(fx, "approve", R"({"amount": 500})");
+  const auto id = fx.start("approve", R"({"amount": 500})");
   REQUIRE(weft::test::eventually([&] { return parked(fx, id); }));
   CHECK(step_of(*fx.store().get_execution(id), "approval").state.status == "running");
 
@@ -63,7 +57,7 @@ steps:
   CHECK(fx.weft({"signal", "0b5b3c4e-1111-4222-8333-944455556666", "approve"}).exit_code == 1);
 
   // Below the threshold the wait is skipped.
-  const auto small = fx.finished(start(fx, "approve", R"({"amount": 5})"));
+  const auto small = fx.finished(fx.start("approve", R"({"amount": 5})"));
   CHECK(step_of(small, "approval").state.status == "skipped");
   CHECK(small.output.at("approved_by").as_string() == "auto");
 }
@@ -79,7 +73,7 @@ steps:
 )");
   fx.script("echo.lua", "return function(ctx, input) return input end\n");
   auto host = fx.serve();
-  const auto id = start(fx, "impatient");
+  const auto id = fx.start("impatient");
   const auto detail = fx.finished(id, std::chrono::seconds(10));
   CHECK(detail.summary.status == "failed");
   CHECK(step_of(detail, "approval").state.error.at("code").as_string() == "timeout");
@@ -100,7 +94,7 @@ steps:
 )");
   fx.script("now.lua", "return function(ctx, input) return { at = weft.now() } end\n");
   auto first = fx.serve();
-  const auto id = start(fx, "nap");
+  const auto id = fx.start("nap");
   REQUIRE(weft::test::eventually([&] { return parked(fx, id); }));
   first->kill_hard();  // the timer lives in the database, not in this host
   auto second = fx.serve();
