@@ -130,6 +130,12 @@ void Engine::Impl::dispatch_loop() {
         if (const auto due_in = store->next_claimable_in())
           timeout = std::min<std::chrono::milliseconds>(timeout, std::chrono::milliseconds(*due_in));
       }
+      // Wake for the next reaping round too: with a lease shorter than 3 x the
+      // safety poll, an idle host would otherwise reap dead peers up to
+      // kSafetyPoll late instead of every lease/3.
+      const auto maintenance_in = std::chrono::duration_cast<std::chrono::milliseconds>(
+          last_maintenance + options_.lease / 3 - std::chrono::steady_clock::now());
+      timeout = std::min(timeout, std::max(maintenance_in, std::chrono::milliseconds(0)));
       if (!stopping_ && timeout.count() > 0) notifier->wait(timeout, wake_fd_);
     } catch (const std::exception& error) {
       ++failures;

@@ -80,11 +80,17 @@ class Engine::Impl {
                          const Retries& retries);
   void commit_transactional(const RunPtr& run, AttemptTarget target, const StepOutcome& outcome,
                             store::EpochMillis started, store::EpochMillis finished,
-                            std::unique_ptr<store::StepTransaction> transaction, WorkerContext& context);
+                            std::unique_ptr<store::StepTransaction> transaction,
+                            const std::vector<Json>& outbox, WorkerContext& context);
   void schedule_retry(const RunPtr& run, AttemptTarget target, Millis delay);
   /// Runs one attempt through the step's circuit breaker, if it has one.
   StepOutcome guarded_attempt(ExecutionRun& run, AttemptTarget target, const ActionState& state,
-                              const Json& steps_scope, WorkerContext& context, lua::Database* database);
+                              const Json& steps_scope, WorkerContext& context, lua::Database* database,
+                              std::vector<Json>* outbox);
+  /// The events a successful attempt emitted, as rows of its checkpoint (ids derived
+  /// from the attempt, so a repeated checkpoint stores them once).
+  void add_emitted(const ExecutionRun& run, AttemptTarget target, int attempt,
+                   const std::vector<Json>& outbox, store::Checkpoint& checkpoint);
   /// Writes the checkpoint; on success marks a finished run done. False when the
   /// run is no longer ours (it is then dropped and, when in doubt, handed back).
   bool commit(const RunPtr& run, WorkerContext& context, store::Checkpoint checkpoint);

@@ -7,6 +7,7 @@
 #include "engine/retry.hpp"
 #include "engine/step_runner.hpp"
 #include "engine/transaction_database.hpp"
+#include "routing/event.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -515,13 +516,15 @@ void Engine::Impl::run_attempt(const RunPtr& run, AttemptTarget target, WorkerCo
       outcome = StepOutcome::failure(StepError{"connection", error.what(), true, nullptr});
     }
   }
-  if (!outcome) outcome = guarded_attempt(*run, target, state, steps_scope, context, database ? &*database : nullptr);
+  std::vector<Json> outbox;
+  if (!outcome)
+    outcome = guarded_attempt(*run, target, state, steps_scope, context, database ? &*database : nullptr, &outbox);
   const auto finished = now_millis();
 
   std::lock_guard lock(run->mutex);
   if (run->abandoned || run->finished) return;
   if (transaction && outcome->ok()) {
-    commit_transactional(run, target, *outcome, started, finished, std::move(transaction), context);
+    commit_transactional(run, target, *outcome, started, finished, std::move(transaction), outbox, context);
     return;
   }
   transaction.reset();  // a failed transactional attempt leaves nothing behind
@@ -529,16 +532,40 @@ void Engine::Impl::run_attempt(const RunPtr& run, AttemptTarget target, WorkerCo
   std::vector<std::pair<AttemptTarget, Millis>> retries;
   if (const auto delay = apply_outcome(*run, target, *outcome, started, finished, checkpoint))
     retries.emplace_back(target, *delay);
+  if (outcome->ok()) add_emitted(*run, target, state.attempts, outbox, checkpoint);
   settle_and_commit(run, context, std::move(checkpoint), retries);
+}
+
+void Engine::Impl::add_emitted(const ExecutionRun& run, AttemptTarget target, int attempt,
+                               const std::vector<Json>& outbox, store::Checkpoint& checkpoint) {
+  const auto& record = run.record();
+  for (std::size_t i = 0; i < outbox.size(); ++i) {
+    const auto& emitted = outbox[i].as_object();
+    JsonObject document{{"specversion", "1.0"},
+                        {"id", record.id + "/" + run.attempt_id(target) + "/" + std::to_string(attempt) +
+                                   "/" + std::to_string(i + 1)},
+                        {"source", "weft/" + record.workflow},
+                        {"type", emitted.at("type")},
+                        {"traceid", record.trace_id},
+                        {"data", emitted.at("data")}};
+    // The trace follows the follow-up event into whatever it starts.
+    auto parsed = routing::parse_event(document);
+    if (!parsed.event) {
+      spdlog::error("{} emitted an invalid event ({}); dropped", run.attempt_id(target), parsed.error);
+      continue;
+    }
+    const auto& event = *parsed.event;
+    checkpoint.events.push_back({event.source, event.id, event.type, event.trace_id, event.document});
+  }
 }
 
 StepOutcome Engine::Impl::guarded_attempt(ExecutionRun& run, AttemptTarget target, const ActionState& state,
                                           const Json& steps_scope, WorkerContext& context,
-                                          lua::Database* database) {
+                                          lua::Database* database, std::vector<Json>* outbox) {
   const auto& step = *run.steps()[target.index].definition;
   const auto run_it = [&] {
     return run_attempt_of(run, target, state, steps_scope, context.vm(), options_.lua_memory_limit_bytes,
-                          database);
+                          database, outbox);
   };
   if (target.compensation || !step.circuit_breaker) return run_it();
   const auto& action = step.action;
@@ -572,7 +599,7 @@ void Engine::Impl::commit_transactional(const RunPtr& run, AttemptTarget target,
                                         const StepOutcome& outcome, store::EpochMillis started,
                                         store::EpochMillis finished,
                                         std::unique_ptr<store::StepTransaction> transaction,
-                                        WorkerContext& context) {
+                                        const std::vector<Json>& outbox, WorkerContext& context) {
   // Everything that follows from the outcome goes into the step's own
   // transaction; if that fails before COMMIT, the run is restored and the
   // attempt is recorded as failed instead.
@@ -582,6 +609,7 @@ void Engine::Impl::commit_transactional(const RunPtr& run, AttemptTarget target,
   const auto saved_compensating = run->compensating;
   store::Checkpoint checkpoint;
   apply_outcome(*run, target, outcome, started, finished, checkpoint);
+  add_emitted(*run, target, run->state(target).attempts, outbox, checkpoint);
   std::vector<AttemptTarget> to_run;
   advance(*run, context.vm(), checkpoint, to_run);
   settle(*run, context.vm(), checkpoint, to_run);

@@ -12,9 +12,10 @@ namespace weft::engine {
 
 /// Runs attempt `state.attempts` of `target` of `run` in `vm`. `database` is
 /// ctx.db for transactional actions, null otherwise. Never throws.
+/// ctx.emit appends to `outbox`.
 StepOutcome run_attempt_of(ExecutionRun& run, AttemptTarget target, const ActionState& state,
                            const Json& steps_scope, lua::Vm& vm, std::size_t memory_limit_bytes,
-                           lua::Database* database);
+                           lua::Database* database, std::vector<Json>* outbox);
 
 /// Evaluates a template: its constant, or its Lua chunk with the scope.
 StepOutcome evaluate_template(const definitions::ValueTemplate& value, const lua::Scope& scope,

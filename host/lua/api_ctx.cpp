@@ -68,6 +68,28 @@ int l_base_print(lua_State* L) {
   return 0;
 }
 
+/// ctx.emit(type, data): queues a follow-up event for the step's checkpoint.
+/// Upvalue 1: the step generation the ctx was made for.
+int l_ctx_emit(lua_State* L) {
+  auto& state = LuaState::from(L);
+  const auto generation = static_cast<std::uint64_t>(lua_tonumber(L, lua_upvalueindex(1)));
+  if (state.outbox() == nullptr || state.database_generation() != generation)
+    return luaL_error(L, "ctx.emit: only usable during the step that received ctx");
+  std::size_t length = 0;
+  const char* type = lua_type(L, 1) == LUA_TSTRING ? lua_tolstring(L, 1, &length) : nullptr;
+  if (type == nullptr || length == 0 || length > 256)
+    return luaL_error(L, "ctx.emit: the event type must be a non-empty string of at most 256 bytes");
+  Json data = JsonObject{};
+  if (!lua_isnoneornil(L, 2)) {
+    std::string error;
+    auto value = to_json(L, 2, &error);
+    if (!value) return luaL_error(L, "ctx.emit: the data has no JSON form: %s", error.c_str());
+    data = std::move(*value);
+  }
+  state.outbox()->push_back(JsonObject{{"type", std::string_view(type, length)}, {"data", std::move(data)}});
+  return 0;
+}
+
 void set_string(lua_State* L, const char* field, std::string_view value) {
   lua_pushlstring(L, value.data(), value.size());
   lua_setfield(L, -2, field);
@@ -116,7 +138,9 @@ void push_step_context(lua_State* L, const StepCall& call) {
     push_database(L, LuaState::from(L).database_generation());
     lua_setfield(L, -2, "db");
   }
-  // TODO(lua): ctx.emit and ctx.db:savepoint need engine support first.
+  lua_pushnumber(L, static_cast<lua_Number>(LuaState::from(L).database_generation()));
+  lua_pushcclosure(L, lua_thunk<l_ctx_emit>, 1);
+  lua_setfield(L, -2, "emit");
 }
 
 }  // namespace weft::lua

@@ -4,6 +4,8 @@
 // retryable, details} carrying the SQLSTATE classification.
 #include "lua/api.hpp"
 
+#include "lua/call.hpp"
+
 #include "lua/convert.hpp"
 #include "lua/database.hpp"
 #include "lua/registry.hpp"
@@ -90,6 +92,44 @@ bool run_statement(lua_State* L, Statement kind, const char* method) {
   }
 }
 
+/// ctx.db:savepoint(fn): like pcall, but fn's SQL is undone when it fails.
+/// Stack: [db, fn] -> true, results... | false, error
+int l_db_savepoint(lua_State* L) {
+  Database* database = database_of(L, "savepoint");
+  if (database == nullptr) return lua_error(L);
+  if (lua_type(L, 2) != LUA_TFUNCTION) return luaL_error(L, "ctx.db:savepoint: expected a function");
+  std::string name;
+  try {
+    name = database->begin_savepoint();
+  } catch (const DatabaseError& error) {
+    push_database_error(L, error.error());
+    return lua_error(L);
+  }
+  lua_settop(L, 2);
+  const int base = lua_gettop(L) - 1;  // results start above [db]
+  const int status = lua_pcall(L, 0, LUA_MULTRET, 0);  // [db, results...] or [db, error]
+  try {
+    if (status == 0) {
+      database->release_savepoint(name);
+      lua_pushboolean(L, 1);
+      lua_insert(L, base + 1);  // [db, true, results...]
+      return lua_gettop(L) - base;
+    }
+    database->rollback_to_savepoint(name);
+  } catch (const DatabaseError& error) {
+    push_database_error(L, error.error());
+    return lua_error(L);
+  }
+  // A timeout, cancel or memory abort is not fn's to swallow: pass it on.
+  push_abort_marker(L);
+  const bool abort = lua_rawequal(L, -1, -2) != 0;
+  lua_pop(L, 1);
+  if (abort) return lua_error(L);
+  lua_pushboolean(L, 0);
+  lua_insert(L, -2);  // [db, false, error]
+  return 2;
+}
+
 int l_db_query(lua_State* L) { return run_statement(L, Statement::Query, "query") ? 1 : lua_error(L); }
 int l_db_query_one(lua_State* L) {
   return run_statement(L, Statement::QueryOne, "query_one") ? 1 : lua_error(L);
@@ -107,6 +147,8 @@ void open_database_api(lua_State* L) {
   lua_setfield(L, -2, "query_one");
   lua_pushcfunction(L, lua_thunk<l_db_exec>);
   lua_setfield(L, -2, "exec");
+  lua_pushcfunction(L, lua_thunk<l_db_savepoint>);
+  lua_setfield(L, -2, "savepoint");
   lua_setfield(L, -2, "__index");  // [mt]
   lua_pushliteral(L, "ctx.db");
   lua_setfield(L, -2, "__metatable");

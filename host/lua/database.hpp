@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <stdexcept>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -30,6 +31,11 @@ class Database {
   virtual Json query(std::string_view sql, const std::vector<Json>& params) = 0;
   /// The number of rows the statement affected. Throws DatabaseError.
   virtual std::int64_t exec(std::string_view sql, const std::vector<Json>& params) = 0;
+
+  /// Savepoints for ctx.db:savepoint(fn): begin returns a name for the other two. Throw DatabaseError.
+  virtual std::string begin_savepoint() = 0;
+  virtual void release_savepoint(const std::string& name) = 0;
+  virtual void rollback_to_savepoint(const std::string& name) = 0;
 };
 
 }  // namespace weft::lua

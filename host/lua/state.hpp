@@ -3,6 +3,8 @@
 // LuaState::from(L). Also StackGuard, which keeps the Lua stack balanced.
 #pragma once
 
+#include "common/json.hpp"
+
 #include <lua.hpp>
 
 #include <cstddef>
@@ -10,6 +12,7 @@
 #include <filesystem>
 #include <limits>
 #include <memory>
+#include <vector>
 
 namespace weft::lua {
 
@@ -54,7 +57,13 @@ class LuaState {
     database_ = database;
     return ++database_generation_;
   }
-  void end_database() { database_ = nullptr; }
+  void end_database() {
+    database_ = nullptr;
+    outbox_ = nullptr;
+  }
+  /// ctx.emit's destination for the step running now (same lifetime as database()).
+  std::vector<Json>* outbox() const { return outbox_; }
+  void set_outbox(std::vector<Json>* outbox) { outbox_ = outbox; }
 
   const std::filesystem::path& modules_root() const { return modules_root_; }
   std::size_t default_memory_limit() const { return default_memory_limit_; }
@@ -70,6 +79,7 @@ class LuaState {
   bool refused_ = false;
   ActiveCall* active_call_ = nullptr;
   Database* database_ = nullptr;
+  std::vector<Json>* outbox_ = nullptr;
   std::uint64_t database_generation_ = 0;
   // Last member: lua_close runs first and still finds the allocator's counters.
   std::unique_ptr<lua_State, decltype(&lua_close)> state_{nullptr, &lua_close};

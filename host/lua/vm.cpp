@@ -315,6 +315,7 @@ StepOutcome Vm::run_step(const StepCall& call) {
     lua_pushcfunction(L, lua_thunk<l_vm_run_step>);
     lua_pushlightuserdata(L, &request);
     lua.begin_database(call.db);
+    lua.set_outbox(call.outbox);
     const CallResult result =
         protected_call(L, 1, 1, CallLimits{call.deadline, call.cancelled, memory_limit});
     lua.end_database();

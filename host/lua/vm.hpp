@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace weft::lua {
 
@@ -56,7 +57,10 @@ struct StepCall {
   std::chrono::milliseconds timeout{0};     // the step's timeout, for the error message; 0: from the deadline
   std::size_t memory_limit_bytes = 0;       // 0: the VM default
   const std::atomic<bool>* cancelled = nullptr;  // checked with the deadline; may be null
-  Database* db = nullptr;  // ctx.db for a transactional step; null: ctx.db is nil
+  Database* db = nullptr;
+  /// Where ctx.emit(type, data) puts follow-up events ({type, data} objects); null: ctx.emit raises.
+  /// The engine stores them with the step's checkpoint, so they exist only if the step commits.
+  std::vector<Json>* outbox = nullptr;  // ctx.db for a transactional step; null: ctx.db is nil
 };
 
 class Vm {

@@ -42,6 +42,9 @@ Json new_execution_json(const NewExecution& execution);
 /// LISTENs and session state; weft wants the error instead (and reconnects itself).
 void disable_reactivation(pqxx::connection_base& connection);
 
+/// Events as the `jsonb_to_recordset` rows of an insert.
+std::string events_json(const std::vector<EventRecord>& events);
+
 /// True for text PostgreSQL accepts as a uuid (so bad ids are "not found", not SQL errors).
 bool is_uuid_text(const std::string& text);
 

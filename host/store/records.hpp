@@ -150,6 +150,7 @@ struct Checkpoint {
   std::vector<StepWrite> compensations;  // rows of weft.compensations (state.step_id = the undone step)
   std::optional<std::string> status;      // a new execution status that does not finish it
   std::vector<std::int64_t> consumed_signals;  // signals a wait step took (ids)
+  std::vector<EventRecord> events;             // ctx.emit follow-ups: stored only with this checkpoint
   /// Hands the execution back as `waiting` until a timer or a signal wakes it.
   struct Park {
     std::int64_t wake_in_ms = 0;

@@ -25,6 +25,17 @@ Class class_of(const std::string& state) {
   return {"unknown", true, ""};
 }
 
+// libpqxx 6.4 does not expose the server's error fields (constraint, column,
+// table), so they are read from the message, whose wording PostgreSQL keeps stable.
+void add_named(JsonObject& details, const std::string& message, std::string_view word, const char* field) {
+  const std::string marker = std::string(word) + " \"";
+  const auto at = message.find(marker);
+  if (at == std::string::npos) return;
+  const auto begin = at + marker.size();
+  const auto end = message.find('"', begin);
+  if (end != std::string::npos) details[field] = message.substr(begin, end - begin);
+}
+
 }  // namespace
 
 StepError classify_sql_error(const std::exception& error) {
@@ -37,6 +48,10 @@ StepError classify_sql_error(const std::exception& error) {
     result.code = kind.code;
     result.retryable = kind.retryable;
     details["sqlstate"] = state;
+    const std::string raw = sql->what();
+    add_named(details, raw, "constraint", "constraint");
+    add_named(details, raw, "column", "column");
+    add_named(details, raw, "relation", "table");
     if (!sql->query().empty()) details["query"] = sql->query();
   } else if (dynamic_cast<const pqxx::broken_connection*>(&error) != nullptr ||
              dynamic_cast<const pqxx::in_doubt_error*>(&error) != nullptr) {

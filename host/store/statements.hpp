@@ -226,6 +226,13 @@ consumed AS (
   UPDATE weft.signals SET consumed_by = $2::text, consumed_at = now()
     FROM lease WHERE weft.signals.execution_id = lease.id AND weft.signals.id = ANY($11::bigint[])
   RETURNING 1),
+emitted AS (
+  INSERT INTO weft.events (source, id, type, trace_id, document)
+  SELECT ev.source, ev.id, ev.type, ev.trace_id, ev.document
+    FROM lease, jsonb_to_recordset($14::jsonb) AS ev(source text, id text, type text, trace_id text,
+         document jsonb)
+  ON CONFLICT DO NOTHING RETURNING 1),
+emitted_notice AS (SELECT pg_notify('weft_events', '') FROM (SELECT 1 FROM emitted LIMIT 1) one),
 finish AS (
   UPDATE weft.executions e
      SET status = coalesce($6::text, $10::text, e.status),
@@ -242,7 +249,8 @@ finish AS (
    WHERE e.id = lease.id AND ($6::text IS NOT NULL OR $10::text IS NOT NULL OR $12::bigint IS NOT NULL)
   RETURNING 1)
 SELECT (SELECT count(*) FROM lease), (SELECT count(*) FROM attempt), (SELECT count(*) FROM step),
-       (SELECT count(*) FROM compensation), (SELECT count(*) FROM consumed), (SELECT count(*) FROM finish)
+       (SELECT count(*) FROM compensation), (SELECT count(*) FROM consumed), (SELECT count(*) FROM finish),
+       (SELECT count(*) FROM emitted_notice)
 )sql"};
 
 inline constexpr Statement kRequestCancel{"request_cancel", R"sql(

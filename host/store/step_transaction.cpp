@@ -68,6 +68,7 @@ struct StepTransaction::Impl {
   explicit Impl(pqxx::connection_base& connection) : txn(connection) {}
   pqxx::work txn;
   bool committed = false;
+  int savepoints = 0;
 };
 
 StepTransaction::StepTransaction(Store& store, IsolationLevel isolation,
@@ -105,6 +106,29 @@ std::int64_t StepTransaction::exec(std::string_view sql, const std::vector<Json>
     const auto bound = bind(params);
     const auto result = impl_->txn.exec_params(std::string(sql), pqxx::prepare::make_dynamic_params(bound));
     return static_cast<std::int64_t>(result.affected_rows());
+  });
+}
+
+// Names are generated here, never taken from scripts, so they are safe to splice into SQL.
+std::string StepTransaction::begin_savepoint() {
+  return classified([&] {
+    std::string name = "weft_sp_" + std::to_string(++impl_->savepoints);
+    impl_->txn.exec("SAVEPOINT " + name);
+    return name;
+  });
+}
+
+void StepTransaction::release_savepoint(const std::string& name) {
+  classified([&] {
+    impl_->txn.exec("RELEASE SAVEPOINT " + name);
+    return 0;
+  });
+}
+
+void StepTransaction::rollback_to_savepoint(const std::string& name) {
+  classified([&] {
+    impl_->txn.exec("ROLLBACK TO SAVEPOINT " + name);
+    return 0;
   });
 }
 

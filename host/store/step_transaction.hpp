@@ -45,6 +45,11 @@ class StepTransaction {
   /// Runs `sql`; the number of rows it affected. Throws SqlError.
   std::int64_t exec(std::string_view sql, const std::vector<Json>& params);
 
+  /// SAVEPOINT / RELEASE / ROLLBACK TO under generated names. Throw SqlError.
+  std::string begin_savepoint();
+  void release_savepoint(const std::string& name);
+  void rollback_to_savepoint(const std::string& name);
+
   /// The step's checkpoint, in this transaction. False: fenced out.
   bool checkpoint(const Lease& lease, const Checkpoint& checkpoint);
   /// Throws SqlError; a lost connection during COMMIT leaves the outcome in doubt.

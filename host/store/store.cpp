@@ -142,18 +142,9 @@ bool Store::insert_event(const EventRecord& event) { return insert_events({event
 
 std::vector<bool> Store::insert_events(const std::vector<EventRecord>& events) {
   return guarded("storing events", [&] {
-    JsonArray rows;
-    rows.reserve(events.size());
-    for (const auto& event : events) {
-      rows.push_back(JsonObject{{"source", event.source},
-                                {"id", event.id},
-                                {"type", event.type},
-                                {"trace_id", event.trace_id},
-                                {"document", event.document}});
-    }
     pqxx::nontransaction txn(connection_->db);
     std::set<std::pair<std::string, std::string>> inserted;
-    for (const auto& row : txn.exec_prepared(name_of(sql::kInsertEvents), to_json_text(rows)))
+    for (const auto& row : txn.exec_prepared(name_of(sql::kInsertEvents), events_json(events)))
       inserted.emplace(row[0].c_str(), row[1].c_str());
     std::vector<bool> stored;
     stored.reserve(events.size());
@@ -291,6 +282,19 @@ std::optional<std::int64_t> Store::next_claimable_in() {
   });
 }
 
+std::string events_json(const std::vector<EventRecord>& events) {
+  JsonArray rows;
+  rows.reserve(events.size());
+  for (const auto& event : events) {
+    rows.push_back(JsonObject{{"source", event.source},
+                              {"id", event.id},
+                              {"type", event.type},
+                              {"trace_id", event.trace_id},
+                              {"document", event.document}});
+  }
+  return to_json_text(rows);
+}
+
 bool write_checkpoint(pqxx::transaction_base& txn, const Lease& lease, const Checkpoint& checkpoint) {
   JsonArray attempts;
   for (const auto& attempt : checkpoint.attempts) {
@@ -321,7 +325,7 @@ bool write_checkpoint(pqxx::transaction_base& txn, const Lease& lease, const Che
       json_or_null(finish_output), json_or_null(finish_error), to_json_text(compensations),
       text_or_null(checkpoint.status), to_pg_array(consumed),
       bigint_or_null(checkpoint.park ? std::optional<std::int64_t>(checkpoint.park->wake_in_ms) : std::nullopt),
-      checkpoint.park ? checkpoint.park->seen_wake_seq : 0);
+      checkpoint.park ? checkpoint.park->seen_wake_seq : 0, events_json(checkpoint.events));
   return row[0].as<long>() > 0;
 }
 
