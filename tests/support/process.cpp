@@ -10,7 +10,10 @@
 #include <random>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
+
+extern char** environ;
 
 #ifndef WEFT_BINARY
 #error "WEFT_BINARY must name the weft executable"
@@ -27,19 +30,47 @@ std::vector<char*> argv_of(const std::vector<std::string>& args) {
   return argv;
 }
 
+// The parent's environment with `overrides` applied; built before fork(), so
+// the child only calls execve().
+std::vector<std::string> environment_with(const Environment& overrides) {
+  std::vector<std::string> result;
+  const auto overridden = [&](std::string_view entry) {
+    const auto name = entry.substr(0, entry.find('=') + 1);
+    for (const auto& override_entry : overrides) {
+      if (std::string_view(override_entry).substr(0, override_entry.find('=') + 1) == name) return true;
+    }
+    return false;
+  };
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    if (!overridden(*entry)) result.emplace_back(*entry);
+  }
+  result.insert(result.end(), overrides.begin(), overrides.end());
+  return result;
+}
+
+std::vector<char*> pointers_of(std::vector<std::string>& strings) {
+  std::vector<char*> pointers;
+  for (auto& text : strings) pointers.push_back(text.data());
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
 }  // namespace
 
-CommandResult run_weft(const std::vector<std::string>& args, const std::string& stdin_text) {
+CommandResult run_weft(const std::vector<std::string>& args, const std::string& stdin_text,
+                       const Environment& environment) {
   int in[2], out[2], err[2];
   if (pipe(in) != 0 || pipe(out) != 0 || pipe(err) != 0) throw std::runtime_error("pipe failed");
   auto argv = argv_of(args);
+  auto env = environment_with(environment);
+  auto envp = pointers_of(env);
   const pid_t pid = fork();
   if (pid == 0) {
     dup2(in[0], 0);
     dup2(out[1], 1);
     dup2(err[1], 2);
     for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1]}) close(fd);
-    execv(WEFT_BINARY, argv.data());
+    execve(WEFT_BINARY, argv.data(), envp.data());
     _exit(127);
   }
   close(in[0]);
@@ -79,16 +110,19 @@ CommandResult run_weft(const std::vector<std::string>& args, const std::string& 
   return result;
 }
 
-HostProcess::HostProcess(const std::vector<std::string>& args, const std::filesystem::path& log_file)
+HostProcess::HostProcess(const std::vector<std::string>& args, const std::filesystem::path& log_file,
+                         const Environment& environment)
     : log_file_(log_file) {
   auto argv = argv_of(args);
+  auto env = environment_with(environment);
+  auto envp = pointers_of(env);
   pid_ = fork();
   if (pid_ == 0) {
     const int fd = open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     dup2(fd, 1);
     dup2(fd, 2);
     close(fd);
-    execv(WEFT_BINARY, argv.data());
+    execve(WEFT_BINARY, argv.data(), envp.data());
     _exit(127);
   }
 }

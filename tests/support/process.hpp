@@ -20,13 +20,19 @@ struct CommandResult {
   std::string err;
 };
 
-/// Runs `weft <args>` to completion, with optional standard input.
-CommandResult run_weft(const std::vector<std::string>& args, const std::string& stdin_text = {});
+/// Extra environment for a child process: `NAME=value` entries that replace
+/// (or add to) the variables the child inherits from the test.
+using Environment = std::vector<std::string>;
+
+/// Runs `weft <args>` to completion, with optional standard input and environment.
+CommandResult run_weft(const std::vector<std::string>& args, const std::string& stdin_text = {},
+                       const Environment& environment = {});
 
 /// A `weft serve` process; stopped with SIGTERM (or killed) when destroyed.
 class HostProcess {
  public:
-  HostProcess(const std::vector<std::string>& args, const std::filesystem::path& log_file);
+  HostProcess(const std::vector<std::string>& args, const std::filesystem::path& log_file,
+              const Environment& environment = {});
   ~HostProcess();
   HostProcess(const HostProcess&) = delete;
   HostProcess& operator=(const HostProcess&) = delete;
