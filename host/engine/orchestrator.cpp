@@ -528,6 +528,8 @@ void Engine::Impl::run_attempt(const RunPtr& run, AttemptTarget target, WorkerCo
     return;
   }
   transaction.reset();  // a failed transactional attempt leaves nothing behind
+  // A statement that lost the connection leaves this worker's session unusable.
+  if (!outcome->ok() && outcome->error().code == "connection") context.reset_store();
   store::Checkpoint checkpoint;
   std::vector<std::pair<AttemptTarget, Millis>> retries;
   if (const auto delay = apply_outcome(*run, target, *outcome, started, finished, checkpoint))
