@@ -23,6 +23,14 @@ namespace weft::engine {
 
 using RunPtr = std::shared_ptr<ExecutionRun>;
 
+/// A named lock an attempt holds (SPEC section 4).
+struct HeldLock {
+  std::string key;
+  std::int64_t token = 0;
+  std::int64_t waited_ms = 0;
+  Json as_json() const { return JsonObject{{"key", key}, {"token", token}}; }
+};
+
 class Engine::Impl {
  public:
   Impl(EngineOptions options, std::vector<definitions::DefinitionPtr> definitions);
@@ -81,12 +89,17 @@ class Engine::Impl {
   void commit_transactional(const RunPtr& run, AttemptTarget target, const StepOutcome& outcome,
                             store::EpochMillis started, store::EpochMillis finished,
                             std::unique_ptr<store::StepTransaction> transaction,
-                            const std::vector<Json>& outbox, WorkerContext& context);
+                            const std::vector<Json>& outbox, std::optional<HeldLock>& lock,
+                            WorkerContext& context);
   void schedule_retry(const RunPtr& run, AttemptTarget target, Millis delay);
   /// Runs one attempt through the step's circuit breaker, if it has one.
   StepOutcome guarded_attempt(ExecutionRun& run, AttemptTarget target, const ActionState& state,
                               const Json& steps_scope, WorkerContext& context, lua::Database* database,
-                              std::vector<Json>* outbox);
+                              std::vector<Json>* outbox, const Json* lock);
+  /// Takes the action's named lock, waiting up to its `wait`; the failure as a value otherwise.
+  std::optional<StepOutcome> take_lock(ExecutionRun& run, AttemptTarget target, const Json& steps_scope,
+                                       WorkerContext& context, std::optional<HeldLock>& held);
+  void release_lock(WorkerContext& context, std::optional<HeldLock>& held);
   /// The events a successful attempt emitted, as rows of its checkpoint (ids derived
   /// from the attempt, so a repeated checkpoint stores them once).
   void add_emitted(const ExecutionRun& run, AttemptTarget target, int attempt,

@@ -12,6 +12,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <thread>
 
 namespace weft::engine {
 namespace {
@@ -309,13 +310,13 @@ std::optional<Millis> Engine::Impl::apply_outcome(ExecutionRun& run, AttemptTarg
     state.output = outcome.output();
     state.error = nullptr;
     if (!target.compensation) run.mark_completed(target.index);
-    checkpoint.attempts.push_back({id, state.attempts, "completed", nullptr, started, finished});
+    checkpoint.attempts.push_back({id, state.attempts, "completed", nullptr, started, finished, nullptr});
   } else {
     StepError error = outcome.error();
     if (error.code == "cancelled" && draining_ && !ending(run)) {
       error = StepError{"host_shutdown", "the host shut down during the attempt", true, nullptr};
     }
-    checkpoint.attempts.push_back({id, state.attempts, "failed", error.to_json(), started, finished});
+    checkpoint.attempts.push_back({id, state.attempts, "failed", error.to_json(), started, finished, nullptr});
     state.error = error.to_json();
     // The attempt may have hit the execution's deadline before the deadline timer ran.
     if (!target.compensation && run.deadline() && std::chrono::steady_clock::now() >= *run.deadline())
@@ -503,7 +504,10 @@ void Engine::Impl::run_attempt(const RunPtr& run, AttemptTarget target, WorkerCo
   std::unique_ptr<store::StepTransaction> transaction;
   std::optional<TransactionDatabase> database;
   std::optional<StepOutcome> outcome;
-  if (is_action && action.transaction) {
+  std::optional<HeldLock> held_lock;
+  // The lock comes first: waiting for it must not hold a transaction open.
+  if (is_action && action.lock) outcome = take_lock(*run, target, steps_scope, context, held_lock);
+  if (!outcome && is_action && action.transaction) {
     try {
       transaction = std::make_unique<store::StepTransaction>(
           context.store(), isolation_of(action.transaction->isolation), action.transaction->statement_timeout);
@@ -517,25 +521,83 @@ void Engine::Impl::run_attempt(const RunPtr& run, AttemptTarget target, WorkerCo
     }
   }
   std::vector<Json> outbox;
-  if (!outcome)
-    outcome = guarded_attempt(*run, target, state, steps_scope, context, database ? &*database : nullptr, &outbox);
+  const Json lock_json = held_lock ? held_lock->as_json() : Json(nullptr);
+  if (!outcome) {
+    outcome = guarded_attempt(*run, target, state, steps_scope, context, database ? &*database : nullptr,
+                              &outbox, &lock_json);
+  }
   const auto finished = now_millis();
 
   std::lock_guard lock(run->mutex);
   if (run->abandoned || run->finished) return;
   if (transaction && outcome->ok()) {
-    commit_transactional(run, target, *outcome, started, finished, std::move(transaction), outbox, context);
+    commit_transactional(run, target, *outcome, started, finished, std::move(transaction), outbox, held_lock, context);
+    release_lock(context, held_lock);  // still held only if the commit did not happen
     return;
   }
   transaction.reset();  // a failed transactional attempt leaves nothing behind
+  const Json lock_info =
+      held_lock ? JsonObject{{"lock", held_lock->as_json()}, {"lock_wait_ms", held_lock->waited_ms}} : Json(nullptr);
+  release_lock(context, held_lock);
   // A statement that lost the connection leaves this worker's session unusable.
   if (!outcome->ok() && outcome->error().code == "connection") context.reset_store();
   store::Checkpoint checkpoint;
   std::vector<std::pair<AttemptTarget, Millis>> retries;
   if (const auto delay = apply_outcome(*run, target, *outcome, started, finished, checkpoint))
     retries.emplace_back(target, *delay);
+  if (!lock_info.is_null()) checkpoint.attempts.back().info = lock_info;
   if (outcome->ok()) add_emitted(*run, target, state.attempts, outbox, checkpoint);
   settle_and_commit(run, context, std::move(checkpoint), retries);
+}
+
+std::optional<StepOutcome> Engine::Impl::take_lock(ExecutionRun& run, AttemptTarget target,
+                                                   const Json& steps_scope, WorkerContext& context,
+                                                   std::optional<HeldLock>& held) {
+  const auto& spec = *run.action(target).lock;
+  const Json execution = run.execution_scope();
+  auto key = evaluate_template(spec.key, scope_of(run, steps_scope, execution), context.vm());
+  if (!key.ok()) return StepOutcome::failure(expression_error("lock key", key.error()));
+  if (!key.output().is_string() || key.output().get_string().empty()) {
+    return StepOutcome::failure(StepError{
+        "lock_key", "the lock key evaluated to " + to_json_text(key.output()) + "; it must be a non-empty string",
+        false, nullptr});
+  }
+  const std::string name(key.output().get_string());
+  const std::string holder = run.record().id + ":" + run.attempt_id(target);
+  const auto started = std::chrono::steady_clock::now();
+  auto pause = Millis{10};
+  try {
+    for (;;) {
+      if (const auto token = context.store().try_lock(name, holder, spec.ttl)) {
+        held = HeldLock{name, *token,
+                        std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started).count()};
+        return std::nullopt;
+      }
+      const auto waited = std::chrono::steady_clock::now() - started;
+      if (waited >= spec.wait || run.cancel) {
+        return StepOutcome::failure(StepError{
+            run.cancel ? "cancelled" : "lock_timeout",
+            "waited " + format_duration(std::chrono::duration_cast<Millis>(waited)) + " for lock '" + name + "'",
+            true, JsonObject{{"lock", name}}});
+      }
+      std::this_thread::sleep_for(std::min<Millis>(pause, std::chrono::duration_cast<Millis>(spec.wait - waited)));
+      pause = std::min(pause * 2, Millis{250});
+    }
+  } catch (const store::StoreError& error) {
+    context.reset_store();
+    return StepOutcome::failure(StepError{"connection", error.what(), true, nullptr});
+  }
+}
+
+void Engine::Impl::release_lock(WorkerContext& context, std::optional<HeldLock>& held) {
+  if (!held) return;
+  try {
+    context.store().unlock(held->key, held->token);
+  } catch (const std::exception& error) {
+    context.reset_store();
+    spdlog::warn("could not release lock '{}' ({}); it expires at its ttl", held->key, error.what());
+  }
+  held.reset();
 }
 
 void Engine::Impl::add_emitted(const ExecutionRun& run, AttemptTarget target, int attempt,
@@ -563,11 +625,12 @@ void Engine::Impl::add_emitted(const ExecutionRun& run, AttemptTarget target, in
 
 StepOutcome Engine::Impl::guarded_attempt(ExecutionRun& run, AttemptTarget target, const ActionState& state,
                                           const Json& steps_scope, WorkerContext& context,
-                                          lua::Database* database, std::vector<Json>* outbox) {
+                                          lua::Database* database, std::vector<Json>* outbox,
+                                          const Json* lock) {
   const auto& step = *run.steps()[target.index].definition;
   const auto run_it = [&] {
     return run_attempt_of(run, target, state, steps_scope, context.vm(), options_.lua_memory_limit_bytes,
-                          database, outbox);
+                          database, outbox, lock);
   };
   if (target.compensation || !step.circuit_breaker) return run_it();
   const auto& action = step.action;
@@ -601,7 +664,8 @@ void Engine::Impl::commit_transactional(const RunPtr& run, AttemptTarget target,
                                         const StepOutcome& outcome, store::EpochMillis started,
                                         store::EpochMillis finished,
                                         std::unique_ptr<store::StepTransaction> transaction,
-                                        const std::vector<Json>& outbox, WorkerContext& context) {
+                                        const std::vector<Json>& outbox, std::optional<HeldLock>& lock,
+                                        WorkerContext& context) {
   // Everything that follows from the outcome goes into the step's own
   // transaction; if that fails before COMMIT, the run is restored and the
   // attempt is recorded as failed instead.
@@ -612,11 +676,15 @@ void Engine::Impl::commit_transactional(const RunPtr& run, AttemptTarget target,
   store::Checkpoint checkpoint;
   apply_outcome(*run, target, outcome, started, finished, checkpoint);
   add_emitted(*run, target, run->state(target).attempts, outbox, checkpoint);
+  if (lock) {
+    checkpoint.attempts.back().info = JsonObject{{"lock", lock->as_json()}, {"lock_wait_ms", lock->waited_ms}};
+  }
   std::vector<AttemptTarget> to_run;
   advance(*run, context.vm(), checkpoint, to_run);
   settle(*run, context.vm(), checkpoint, to_run);
   bool written = false;
   try {
+    if (lock) transaction->unlock(lock->key, lock->token);  // released by the same commit
     written = transaction->checkpoint(run->lease(), checkpoint);
     if (!written) {
       transaction.reset();  // roll back the effects: the execution is not ours
@@ -628,6 +696,7 @@ void Engine::Impl::commit_transactional(const RunPtr& run, AttemptTarget target,
       return;
     }
     transaction->commit();
+    lock.reset();
   } catch (const store::SqlError& error) {
     if (written) {
       // COMMIT itself failed: the outcome is unknown. Whoever claims the
@@ -639,6 +708,7 @@ void Engine::Impl::commit_transactional(const RunPtr& run, AttemptTarget target,
       return;
     }
     transaction.reset();
+    release_lock(context, lock);
     run->steps() = saved_steps;
     run->failure = saved_failure;
     run->compensation_failure = saved_compensation_failure;

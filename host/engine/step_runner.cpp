@@ -25,7 +25,7 @@ StepOutcome evaluate_template(const definitions::ValueTemplate& value, const lua
 
 StepOutcome run_attempt_of(ExecutionRun& run, AttemptTarget target, const ActionState& state,
                            const Json& steps_scope, lua::Vm& vm, std::size_t memory_limit_bytes,
-                           lua::Database* database, std::vector<Json>* outbox) {
+                           lua::Database* database, std::vector<Json>* outbox, const Json* lock) {
   const auto& step = *run.steps()[target.index].definition;
   if (!target.compensation && step.kind != definitions::StepKind::Action) {
     return StepOutcome::failure(StepError{"internal", "a wait or sleep step has no action to run", false, nullptr});
@@ -66,6 +66,7 @@ StepOutcome run_attempt_of(ExecutionRun& run, AttemptTarget target, const Action
   call.cancelled = &run.cancel;
   call.db = database;
   call.outbox = outbox;
+  call.lock = lock;
   auto outcome = vm.run_step(call);
   if (!outcome.ok() && !target.compensation && run.deadline() &&
       std::chrono::steady_clock::now() >= *run.deadline() &&

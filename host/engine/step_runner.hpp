@@ -15,7 +15,7 @@ namespace weft::engine {
 /// ctx.emit appends to `outbox`.
 StepOutcome run_attempt_of(ExecutionRun& run, AttemptTarget target, const ActionState& state,
                            const Json& steps_scope, lua::Vm& vm, std::size_t memory_limit_bytes,
-                           lua::Database* database, std::vector<Json>* outbox);
+                           lua::Database* database, std::vector<Json>* outbox, const Json* lock);
 
 /// Evaluates a template: its constant, or its Lua chunk with the scope.
 StepOutcome evaluate_template(const definitions::ValueTemplate& value, const lua::Scope& scope,

@@ -138,6 +138,10 @@ void push_step_context(lua_State* L, const StepCall& call) {
     push_database(L, LuaState::from(L).database_generation());
     lua_setfield(L, -2, "db");
   }
+  if (call.lock != nullptr && !call.lock->is_null()) {
+    push_json_or_nil(L, call.lock);
+    lua_setfield(L, -2, "lock");
+  }
   lua_pushnumber(L, static_cast<lua_Number>(LuaState::from(L).database_generation()));
   lua_pushcclosure(L, lua_thunk<l_ctx_emit>, 1);
   lua_setfield(L, -2, "emit");

@@ -60,7 +60,9 @@ struct StepCall {
   Database* db = nullptr;
   /// Where ctx.emit(type, data) puts follow-up events ({type, data} objects); null: ctx.emit raises.
   /// The engine stores them with the step's checkpoint, so they exist only if the step commits.
-  std::vector<Json>* outbox = nullptr;  // ctx.db for a transactional step; null: ctx.db is nil
+  std::vector<Json>* outbox = nullptr;
+  /// ctx.lock: { key, token } of the named lock the step holds, or null.
+  const Json* lock = nullptr;  // ctx.db for a transactional step; null: ctx.db is nil
 };
 
 class Vm {

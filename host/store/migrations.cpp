@@ -170,6 +170,19 @@ CREATE INDEX executions_admission ON weft.executions (workflow, concurrency_key,
 CREATE INDEX executions_admitted ON weft.executions (workflow, concurrency_key)
   WHERE concurrency_key IS NOT NULL AND started_at IS NOT NULL AND finished_at IS NULL;
 )sql"},
+    {5, "named locks and attempt details", R"sql(
+-- Fencing tokens: every grant gets a larger one than any grant before it.
+CREATE SEQUENCE weft.lock_tokens;
+CREATE TABLE weft.locks (
+  key          text PRIMARY KEY,
+  holder       text NOT NULL,
+  token        bigint NOT NULL,
+  acquired_at  timestamptz NOT NULL DEFAULT now(),
+  expires_at   timestamptz NOT NULL
+);
+-- What an attempt did besides its result: lock waits and holds, queries.
+ALTER TABLE weft.attempts ADD COLUMN info jsonb;
+)sql"},
 };
 
 }  // namespace

@@ -133,6 +133,7 @@ struct AttemptRecord {
   Json error;          // null when completed
   EpochMillis started_at = 0;
   EpochMillis finished_at = 0;
+  Json info;           // lock waits and holds, ...; null if none
 };
 
 /// A step row to write, and for a step that will retry, how long until it may.
@@ -182,6 +183,7 @@ struct AttemptView {
   Json error;
   EpochMillis started_at = 0;
   EpochMillis finished_at = 0;
+  Json info;
 };
 
 struct StepView {

@@ -181,11 +181,12 @@ WITH lease AS (
   SELECT id FROM weft.executions WHERE id = $1::uuid AND owner = $2::uuid AND fence = $3
   FOR NO KEY UPDATE),
 attempt AS (
-  INSERT INTO weft.attempts (execution_id, step_id, attempt, status, error, started_at, finished_at, host_id)
+  INSERT INTO weft.attempts (execution_id, step_id, attempt, status, error, started_at, finished_at,
+                             host_id, info)
   SELECT lease.id, a.step_id, a.attempt, a.status, a.error,
-         to_timestamp(a.started_at / 1000.0), to_timestamp(a.finished_at / 1000.0), $2::uuid
+         to_timestamp(a.started_at / 1000.0), to_timestamp(a.finished_at / 1000.0), $2::uuid, a.info
     FROM lease, jsonb_to_recordset($4::jsonb) AS a(step_id text, attempt int, status text,
-         error jsonb, started_at bigint, finished_at bigint)
+         error jsonb, started_at bigint, finished_at bigint, info jsonb)
   ON CONFLICT DO NOTHING RETURNING 1),
 step AS (
   INSERT INTO weft.steps (execution_id, step_id, status, attempts, attempt_base, input, output,
@@ -323,6 +324,22 @@ inline constexpr Statement kOwnedExecutions{"owned_executions", R"sql(
 SELECT id::text, fence FROM weft.executions WHERE owner = $1::uuid
 )sql"};
 
+// Granted when free, expired, or already this holder's (a retry of the same
+// step after its host died); every grant takes a new, larger fencing token.
+inline constexpr Statement kTryLock{"try_lock", R"sql(
+INSERT INTO weft.locks (key, holder, token, expires_at)
+VALUES ($1, $2, nextval('weft.lock_tokens'), now() + $3::bigint * interval '1 millisecond')
+ON CONFLICT (key) DO UPDATE
+   SET holder = EXCLUDED.holder, token = EXCLUDED.token, acquired_at = now(),
+       expires_at = EXCLUDED.expires_at
+ WHERE weft.locks.expires_at < now() OR weft.locks.holder = EXCLUDED.holder
+RETURNING token
+)sql"};
+
+inline constexpr Statement kUnlock{"unlock", R"sql(
+DELETE FROM weft.locks WHERE key = $1 AND token = $2
+)sql"};
+
 inline constexpr Statement kRegisterHost{"register_host", R"sql(
 INSERT INTO weft.hosts (id, hostname, pid, lease_ms) VALUES ($1::uuid, $2, $3, $4)
 )sql"};
@@ -372,7 +389,7 @@ SELECT id::text, workflow, version, status, key, trace_id,
 inline constexpr Statement kSelectAttempts{"select_attempts", R"sql(
 SELECT step_id, attempt, status, error::text,
        (extract(epoch FROM started_at) * 1000)::bigint,
-       (extract(epoch FROM finished_at) * 1000)::bigint
+       (extract(epoch FROM finished_at) * 1000)::bigint, info::text
   FROM weft.attempts WHERE execution_id = $1::uuid ORDER BY step_id, attempt
 )sql"};
 
@@ -408,7 +425,8 @@ SELECT (extract(epoch FROM at) * 1000)::bigint, kind, execution_id, workflow, st
   UNION ALL
   SELECT a.started_at, 'step.attempt', e.id::text, e.workflow, a.step_id,
          jsonb_build_object('attempt', a.attempt, 'status', a.status, 'error', a.error,
-           'duration_ms', (extract(epoch FROM a.finished_at - a.started_at) * 1000)::bigint), 3
+           'duration_ms', (extract(epoch FROM a.finished_at - a.started_at) * 1000)::bigint)
+           || coalesce(a.info, '{}'::jsonb), 3
     FROM weft.attempts a JOIN weft.executions e ON e.id = a.execution_id WHERE e.trace_id = $1
   UNION ALL
   SELECT s.finished_at, 'step.skipped', e.id::text, e.workflow, s.step_id, '{}'::jsonb, 4

@@ -1,6 +1,7 @@
 #include "store/step_transaction.hpp"
 
 #include "store/checkpoint_writer.hpp"
+#include "store/statements.hpp"
 #include "store/pg_values.hpp"
 
 #include <pqxx/pqxx>
@@ -128,6 +129,13 @@ void StepTransaction::release_savepoint(const std::string& name) {
 void StepTransaction::rollback_to_savepoint(const std::string& name) {
   classified([&] {
     impl_->txn.exec("ROLLBACK TO SAVEPOINT " + name);
+    return 0;
+  });
+}
+
+void StepTransaction::unlock(const std::string& key, std::int64_t token) {
+  classified([&] {
+    impl_->txn.exec_params("DELETE FROM weft.locks WHERE key = $1 AND token = $2", key, token);
     return 0;
   });
 }

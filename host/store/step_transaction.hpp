@@ -50,6 +50,9 @@ class StepTransaction {
   void release_savepoint(const std::string& name);
   void rollback_to_savepoint(const std::string& name);
 
+  /// Releases a named lock as part of this transaction: held until its commit.
+  void unlock(const std::string& key, std::int64_t token);
+
   /// The step's checkpoint, in this transaction. False: fenced out.
   bool checkpoint(const Lease& lease, const Checkpoint& checkpoint);
   /// Throws SqlError; a lost connection during COMMIT leaves the outcome in doubt.

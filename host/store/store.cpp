@@ -27,6 +27,7 @@ constexpr std::array kStatements = {
     sql::kCancelRequested, sql::kListDeadLetters, sql::kLockDeadLetter, sql::kRetryFailedSteps,
     sql::kRetryFailedCompensations, sql::kReviveExecution, sql::kSelectOpenSignals,
     sql::kSignalTarget, sql::kDeliverSignal, sql::kAdmissionKeys, sql::kLockAdmissionKey, sql::kAdmit,
+    sql::kTryLock, sql::kUnlock,
 };
 
 std::string name_of(const sql::Statement& statement) { return std::string(statement.name); }
@@ -273,6 +274,25 @@ int Store::admit_pending() {
   });
 }
 
+std::optional<std::int64_t> Store::try_lock(const std::string& key, const std::string& holder,
+                                            std::chrono::milliseconds ttl) {
+  return guarded("taking a lock", [&]() -> std::optional<std::int64_t> {
+    pqxx::nontransaction txn(connection_->db);
+    const auto rows = txn.exec_prepared(name_of(sql::kTryLock), key, holder,
+                                        static_cast<long long>(ttl.count()));
+    if (rows.empty()) return std::nullopt;
+    return rows[0][0].as<std::int64_t>();
+  });
+}
+
+void Store::unlock(const std::string& key, std::int64_t token) {
+  guarded("releasing a lock", [&] {
+    pqxx::nontransaction txn(connection_->db);
+    txn.exec_prepared(name_of(sql::kUnlock), key, token);
+    return 0;
+  });
+}
+
 std::optional<std::int64_t> Store::next_claimable_in() {
   return guarded("looking for due work", [&]() -> std::optional<std::int64_t> {
     pqxx::nontransaction txn(connection_->db);
@@ -303,7 +323,8 @@ bool write_checkpoint(pqxx::transaction_base& txn, const Lease& lease, const Che
                                   {"status", attempt.status},
                                   {"error", attempt.error},
                                   {"started_at", attempt.started_at},
-                                  {"finished_at", attempt.finished_at}});
+                                  {"finished_at", attempt.finished_at},
+                                  {"info", attempt.info}});
   }
   JsonArray steps;
   for (const auto& write : checkpoint.steps) steps.push_back(step_row_json(write.state, write.retry_delay_ms));
@@ -420,7 +441,8 @@ std::optional<ExecutionDetail> Store::get_execution(const std::string& execution
       if (it == index.end()) continue;
       it->second->attempts.push_back(
           AttemptView{attempt_row[1].as<int>(), attempt_row[2].c_str(), json_column(attempt_row[3]),
-                      attempt_row[4].as<EpochMillis>(), attempt_row[5].as<EpochMillis>()});
+                      attempt_row[4].as<EpochMillis>(), attempt_row[5].as<EpochMillis>(),
+                      json_column(attempt_row[6])});
     }
     return detail;
   });

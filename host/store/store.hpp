@@ -75,6 +75,13 @@ class Store {
   /// Gives an execution back (e.g. on shutdown): claimable by any host at once.
   bool release(const Lease& lease);
 
+  // --- named locks (SPEC section 4) ---------------------------------------
+  /// Takes `key` for `holder` for `ttl`; its fencing token, or nullopt while another holds it.
+  std::optional<std::int64_t> try_lock(const std::string& key, const std::string& holder,
+                                       std::chrono::milliseconds ttl);
+  /// Releases the grant with this token (a later grant to someone else is left alone).
+  void unlock(const std::string& key, std::int64_t token);
+
   // --- hosts -------------------------------------------------------------
   void register_host(const std::string& host_id, std::chrono::milliseconds lease);
   /// False when this host was declared dead by another one (it must stop working).
