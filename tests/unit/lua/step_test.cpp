@@ -215,8 +215,15 @@ class FakeDatabase final : public Database {
     last_params = params;
     return 3;
   }
+  std::string begin_savepoint() override {
+    statements.push_back("SAVEPOINT sp" + std::to_string(++savepoints));
+    return "sp" + std::to_string(savepoints);
+  }
+  void release_savepoint(const std::string& name) override { statements.push_back("RELEASE " + name); }
+  void rollback_to_savepoint(const std::string& name) override { statements.push_back("ROLLBACK TO " + name); }
   std::vector<std::string> statements;
   std::vector<Json> last_params;
+  int savepoints = 0;
 };
 
 StepOutcome run_with_db(Vm& vm, std::string_view source, Database* db) {
@@ -268,4 +275,78 @@ TEST_CASE("a ctx.db kept past its step is refused", "[lua][step]") {
   REQUIRE_FALSE(later.ok());
   CHECK(later.error().message.find("only usable during the step") != std::string::npos);
   CHECK(db.statements.empty());
+}
+
+TEST_CASE("ctx.db:savepoint releases on success, rolls back and returns the error on failure", "[lua][step]") {
+  Vm vm;
+  FakeDatabase db;
+  const auto outcome = run_with_db(vm, R"(
+    return function(ctx)
+      local ok, value = ctx.db:savepoint(function() return ctx.db:exec("UPDATE a") end)
+      local failed, err = ctx.db:savepoint(function() ctx.db:query("FAIL") end)
+      return { ok, value, failed, err.code }
+    end)", &db);
+  REQUIRE(outcome.ok());
+  CHECK(outcome.output() == json(R"([true,3,false,"constraint_violation"])"));
+  CHECK(db.statements == std::vector<std::string>{"SAVEPOINT sp1", "UPDATE a", "RELEASE sp1", "SAVEPOINT sp2",
+                                                  "FAIL", "ROLLBACK TO sp2"});
+}
+
+TEST_CASE("a timeout inside ctx.db:savepoint is not swallowed", "[lua][step]") {
+  Vm vm;
+  FakeDatabase db;
+  StepCall call;
+  call.script_source = R"(
+    return function(ctx)
+      local ok = ctx.db:savepoint(function() while true do end end)
+      return "swallowed"
+    end)";
+  call.chunk_name = "db.lua";
+  call.db = &db;
+  call.deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+  const auto outcome = vm.run_step(call);
+  REQUIRE_FALSE(outcome.ok());
+  CHECK(outcome.error().code == "timeout");
+  CHECK(db.statements == std::vector<std::string>{"SAVEPOINT sp1", "ROLLBACK TO sp1"});
+}
+
+TEST_CASE("ctx.emit queues events only while its step runs, and ctx.lock shows the grant", "[lua][step]") {
+  Vm vm;
+  std::vector<Json> outbox;
+  const Json lock = json(R"({"key":"inventory:SKU-1","token":42})");
+  StepCall call;
+  call.script_source = R"(
+    return function(ctx)
+      ctx.emit("order.packed", { n = 1 })
+      ctx.emit("order.noted")
+      kept_emit = ctx.emit
+      return ctx.lock.token
+    end)";
+  call.chunk_name = "emit.lua";
+  call.outbox = &outbox;
+  call.lock = &lock;
+  const auto outcome = vm.run_step(call);
+  REQUIRE(outcome.ok());
+  CHECK(outcome.output() == Json(42));
+  CHECK(outbox == std::vector<Json>{json(R"({"type":"order.packed","data":{"n":1}})"),
+                                    json(R"({"type":"order.noted","data":{}})")});
+  CHECK_FALSE(run_with_db(vm, "return function(ctx) ctx.emit('') end", nullptr).ok());
+
+  // An emitter kept past its step is refused (same script, so the same globals).
+  const char* keeper = R"(
+    return function(ctx)
+      if not kept then kept = ctx.emit return "kept" end
+      kept("x")
+    end)";
+  StepCall first;
+  first.script_source = keeper;
+  first.chunk_name = "keeper.lua";
+  first.outbox = &outbox;
+  CHECK(vm.run_step(first).output() == "kept");
+  StepCall second = first;
+  second.outbox = nullptr;
+  const auto late = vm.run_step(second);
+  REQUIRE_FALSE(late.ok());
+  CHECK(late.error().message.find("only usable during the step") != std::string::npos);
+  CHECK(outbox.size() == 2);
 }
