@@ -80,7 +80,7 @@ bool Engine::Impl::wait() {
   }
   stop_changed_.notify_all();
   if (heartbeat_.joinable()) heartbeat_.join();
-  return !lease_lost_;
+  return true;
 }
 
 void Engine::Impl::wake_dispatcher() {
@@ -101,6 +101,7 @@ void Engine::Impl::dispatch_loop() {
   while (!stopping_) {
     try {
       if (!store) store = std::make_unique<store::Store>(options_.database_url);
+      if (rejoin_needed_) rejoin(*store);
       if (!notifier) {
         notifier = std::make_unique<store::Notifier>(
             options_.database_url, std::vector<std::string>{store::kEventsChannel, store::kWorkChannel});
@@ -147,6 +148,31 @@ void Engine::Impl::dispatch_loop() {
       stop_changed_.wait_for(lock, pause, [&] { return stopping_.load(); });
     }
   }
+}
+
+void Engine::Impl::rejoin(store::Store& store) {
+  std::vector<RunPtr> dropped;
+  {
+    std::lock_guard lock(active_mutex_);
+    for (const auto& [id, run] : active_) dropped.push_back(run);
+    active_.clear();
+  }
+  for (const auto& run : dropped) {
+    std::lock_guard lock(run->mutex);
+    run->abandoned = true;
+    run->cancel = true;  // running attempts stop; their writes would be fenced out anyway
+  }
+  const std::string fresh = new_uuid();
+  store.register_host(fresh, options_.lease);
+  const std::string old = host_id();
+  {
+    std::lock_guard lock(host_id_mutex_);
+    host_id_ = fresh;
+  }
+  rejoin_needed_ = false;
+  spdlog::warn("host {} lost its lease; rejoined as host {} and left {} execution(s) to whoever claims "
+               "them next",
+               old, fresh, dropped.size());
 }
 
 void Engine::Impl::claim_batch(store::Store& store) {
@@ -279,25 +305,29 @@ void Engine::Impl::heartbeat_loop() {
       if (stop_changed_.wait_for(lock, options_.lease / 3, [&] { return heartbeat_done_.load(); }))
         return;
     }
+    if (rejoin_needed_) {
+      // The dispatcher registers a new identity; heartbeats resume with it.
+      last_success = std::chrono::steady_clock::now();
+      continue;
+    }
     try {
       if (!store) store = std::make_unique<store::Store>(options_.database_url);
-      if (!store->heartbeat(host_id_)) {
-        spdlog::critical("another host declared this one dead and took over its executions; stopping");
-        lease_lost_ = true;
-        request_stop();
-        return;
+      if (!store->heartbeat(host_id())) {
+        spdlog::error("another host declared this one dead and took over its executions");
+        rejoin_needed_ = true;
+        wake_dispatcher();
+        continue;
       }
       last_success = std::chrono::steady_clock::now();
     } catch (const std::exception& error) {
       store.reset();
       spdlog::error("heartbeat failed: {}", error.what());
       if (std::chrono::steady_clock::now() - last_success > options_.lease) {
-        // Others may already run our executions: stop touching them (fencing
-        // rejects our writes anyway; stopping also ends side effects).
-        spdlog::critical("no heartbeat for longer than the lease; stopping");
-        lease_lost_ = true;
-        request_stop();
-        return;
+        // Others may already run our executions: stop touching them now
+        // (fencing rejects our writes anyway; this also ends side effects).
+        spdlog::error("no heartbeat for longer than the lease; dropping this host's executions");
+        rejoin_needed_ = true;
+        wake_dispatcher();
       }
     }
   }
@@ -319,7 +349,7 @@ void Engine::Impl::drain_and_release() {
     while (running() > 0 && std::chrono::steady_clock::now() < until)
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
   };
-  if (!lease_lost_) wait_for_idle(options_.drain_timeout);
+  wait_for_idle(options_.drain_timeout);
   {
     std::lock_guard lock(active_mutex_);
     for (const auto& [id, run] : active_) run->cancel = true;
@@ -335,15 +365,14 @@ void Engine::Impl::drain_and_release() {
     active_.clear();
   }
   draining_ = false;
-  if (lease_lost_) return;
   try {
     store::Store store(options_.database_url);
     for (const auto& run : remaining) {
       std::lock_guard lock(run->mutex);
       if (!run->finished && !run->abandoned) store.release(run->lease());
     }
-    store.unregister_host(host_id_);
-    spdlog::info("host {} stopped; released {} execution(s)", host_id_, remaining.size());
+    store.unregister_host(host_id());
+    spdlog::info("host {} stopped; released {} execution(s)", host_id(), remaining.size());
   } catch (const std::exception& error) {
     spdlog::error("could not release executions on stop ({}); other hosts take them over when "
                   "this host's lease expires",
@@ -357,6 +386,6 @@ Engine::~Engine() = default;
 void Engine::start() { impl_->start(); }
 void Engine::request_stop() { impl_->request_stop(); }
 bool Engine::wait() { return impl_->wait(); }
-const std::string& Engine::host_id() const { return impl_->host_id_; }
+std::string Engine::host_id() const { return impl_->host_id(); }
 
 }  // namespace weft::engine

@@ -40,11 +40,12 @@ class Engine {
   void start();
   /// Asks the engine to drain and stop; returns at once. Thread-safe.
   void request_stop();
-  /// Blocks until the engine stopped; returns false if it stopped because it
-  /// lost its lease (another host took over its executions).
+  /// Blocks until the engine stopped. A lost lease does not stop it: the host
+  /// drops what it held and rejoins under a new identity. Returns true.
   bool wait();
 
-  const std::string& host_id() const;
+  /// The current identity (it changes when the host rejoins after losing its lease).
+  std::string host_id() const;
 
  private:
   class Impl;

@@ -41,7 +41,14 @@ class Engine::Impl {
   bool wait();
 
   EngineOptions options_;
+  /// This host's current identity (it changes when the host rejoins after
+  /// losing its lease). Written by the dispatcher thread only.
   std::string host_id_;
+  mutable std::mutex host_id_mutex_;
+  std::string host_id() const {
+    std::lock_guard lock(host_id_mutex_);
+    return host_id_;
+  }
 
   // --- engine.cpp: threads, claiming, routing ------------------------------
   void dispatch_loop();
@@ -55,6 +62,9 @@ class Engine::Impl {
                                             store::Store& store, std::string& error);
   void wake_dispatcher();
   void drain_and_release();
+  /// After losing the lease: drops every execution held here (another host may
+  /// already run them) and registers again under a new identity.
+  void rejoin(store::Store& store);
 
   // --- orchestrator.cpp: one execution's steps -----------------------------
   using Retries = std::vector<std::pair<AttemptTarget, Millis>>;
@@ -130,7 +140,7 @@ class Engine::Impl {
 
   std::atomic<bool> stopping_{false};
   std::atomic<bool> draining_{false};
-  std::atomic<bool> lease_lost_{false};
+  std::atomic<bool> rejoin_needed_{false};
   std::atomic<bool> heartbeat_done_{false};
   std::mutex stop_mutex_;
   std::condition_variable stop_changed_;
