@@ -174,7 +174,7 @@ steps:
   CHECK(definition->on_failure == OnFailure::Compensate);
 }
 
-TEST_CASE("defaults apply to steps and compensations; step keys override one by one", "[definitions][loader]") {
+TEST_CASE("defaults apply to steps and compensations, step keys override one by one", "[definitions][loader]") {
   TempDir dir;
   const auto definition = load_inline(dir, R"(id: defaults
 steps:
@@ -197,7 +197,7 @@ defaults:
   CHECK(step.compensate->retry.jitter == Jitter::Full);
 }
 
-TEST_CASE("after defaults to the previous step; [] means none", "[definitions][loader]") {
+TEST_CASE("after defaults to the previous step, an empty list means none", "[definitions][loader]") {
   TempDir dir;
   const auto definition = load_inline(dir, R"(id: chain
 steps:
@@ -265,7 +265,7 @@ steps:
   CHECK(definition->steps[0].condition->code == "input.fixed == 1");
 }
 
-TEST_CASE("version defaults to the content hash; the hash follows YAML and scripts", "[definitions][loader]") {
+TEST_CASE("version defaults to the content hash, the hash follows YAML and scripts", "[definitions][loader]") {
   const std::string yaml = "id: hashed\nsteps:\n  - { id: a, lua: steps/a.lua }\n";
   TempDir one;
   TempDir two;

@@ -4,7 +4,7 @@ using namespace weft;
 using namespace weft::lua;
 using namespace weft::lua::test;
 
-TEST_CASE("a step returns its output; nil becomes null", "[lua][step]") {
+TEST_CASE("a step returns its output, nil becomes null", "[lua][step]") {
   Vm vm;
   const auto outcome = run(vm, "return function(ctx, input) return {sum = input.a + input.b} end",
                            json(R"({"a":2,"b":3})"));
