@@ -43,6 +43,8 @@ TEST_CASE("the order-fulfilment example runs on real tables, exactly once", "[ex
   REQUIRE(detail.summary.status == "completed");
   CHECK(detail.summary.key == std::optional<std::string>("o-1"));
   CHECK(step_of(detail, "reserve").state.output.at("left").as_int64() == 498);
+  // reserve held the per-SKU lock, released with its commit.
+  CHECK(step_of(detail, "reserve").attempts.at(0).info.at("lock").at("key").as_string() == "inventory:SKU-1");
   CHECK(detail.output.at("tracking").as_string() == "TRK-o-1-2");
 
   // The same event again: stored once, nothing runs twice.
