@@ -20,7 +20,7 @@ namespace {
 
 constexpr const char* kHelp =
     "usage: weft serve [--config weft.yaml] [--workflows DIR] [--plugins DIR] [--db URL]\n"
-    "                  [--workers N] [--lease 15s] [--log-format text|json]\n"
+    "                  [--workers N] [--lease 15s] [--slow-query 200ms] [--log-format text|json]\n"
     "runs the host: routes stored events to workflows and executes them until SIGINT/SIGTERM";
 
 sigset_t stop_signals() {
@@ -35,7 +35,7 @@ sigset_t stop_signals() {
 
 int run_serve(const CommandArgs& raw) {
   const Args args(raw, FlagSpec{{"--config", "--workflows", "--plugins", "--db", "--http", "--workers",
-                                 "--log-format", "--lease"},
+                                 "--log-format", "--lease", "--slow-query"},
                                 {"--watch", "--help"}});
   if (args.has("--help")) {
     std::puts(kHelp);
@@ -79,6 +79,7 @@ int run_serve(const CommandArgs& raw) {
   engine_options.workers = options.workers;
   engine_options.lease = options.lease;
   engine_options.drain_timeout = options.drain_timeout;
+  engine_options.slow_query = options.slow_query;
   engine_options.workflows_dir = std::filesystem::absolute(options.workflows);
   engine_options.lua_memory_limit_bytes = options.lua_memory_limit_bytes;
   engine::Engine engine(engine_options, loaded.definitions);

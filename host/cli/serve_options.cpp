@@ -62,10 +62,11 @@ void apply_config_file(const std::string& file, ServeOptions& options) {
     else if (key == "log_format") options.log_format = parse_log_format(text, context);
     else if (key == "lease") options.lease = parse_positive_duration(text, context);
     else if (key == "drain_timeout") options.drain_timeout = parse_positive_duration(text, context);
+    else if (key == "slow_query") options.slow_query = parse_positive_duration(text, context);
     else if (key == "lua_memory_limit_mb") options.lua_memory_limit_bytes = static_cast<std::size_t>(parse_workers(text, context)) << 20;
     else
       throw UsageError(where(file, entry.first) + "unknown setting '" + key +
-                       "' (workflows plugins_dir db http workers log_format lease drain_timeout "
+                       "' (workflows plugins_dir db http workers log_format lease drain_timeout slow_query "
                        "lua_memory_limit_mb plugins)");
   }
 }
@@ -82,6 +83,8 @@ ServeOptions read_serve_options(const Args& args) {
   if (const auto value = args.value("--workers")) options.workers = parse_workers(*value, "--workers: ");
   if (const auto value = args.value("--log-format")) options.log_format = parse_log_format(*value, "--log-format: ");
   if (const auto value = args.value("--lease")) options.lease = parse_positive_duration(*value, "--lease: ");
+  if (const auto value = args.value("--slow-query"))
+    options.slow_query = parse_positive_duration(*value, "--slow-query: ");
   options.watch = args.has("--watch");
   return options;
 }

@@ -20,6 +20,7 @@ struct ServeOptions {
   LogFormat log_format = LogFormat::Text;
   std::chrono::milliseconds lease{15000};
   std::chrono::milliseconds drain_timeout{10000};
+  std::chrono::milliseconds slow_query{200};
   std::size_t lua_memory_limit_bytes = 64u << 20;
 };
 

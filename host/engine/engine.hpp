@@ -24,6 +24,8 @@ struct EngineOptions {
   int max_active_executions = 256;
   std::filesystem::path workflows_dir;  // root for Lua `require`
   std::size_t lua_memory_limit_bytes = 64u << 20;
+  /// Step SQL slower than this is logged with its trace id and listed in the attempt.
+  std::chrono::milliseconds slow_query{200};
   /// On stop, how long running attempts may take to finish before they are interrupted.
   std::chrono::milliseconds drain_timeout{10000};
 };

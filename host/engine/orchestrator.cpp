@@ -510,7 +510,8 @@ void Engine::Impl::run_attempt(const RunPtr& run, AttemptTarget target, WorkerCo
   if (!outcome && is_action && action.transaction) {
     try {
       transaction = std::make_unique<store::StepTransaction>(
-          context.store(), isolation_of(action.transaction->isolation), action.transaction->statement_timeout);
+          context.store(), isolation_of(action.transaction->isolation), action.transaction->statement_timeout,
+          options_.slow_query);
       database.emplace(*transaction);
     } catch (const store::SqlError& error) {
       context.reset_store();
@@ -535,6 +536,7 @@ void Engine::Impl::run_attempt(const RunPtr& run, AttemptTarget target, WorkerCo
     release_lock(context, held_lock);  // still held only if the commit did not happen
     return;
   }
+  const Json transaction_info = transaction ? transaction->stats("rollback") : Json(nullptr);
   transaction.reset();  // a failed transactional attempt leaves nothing behind
   const Json lock_info =
       held_lock ? JsonObject{{"lock", held_lock->as_json()}, {"lock_wait_ms", held_lock->waited_ms}} : Json(nullptr);
@@ -545,7 +547,11 @@ void Engine::Impl::run_attempt(const RunPtr& run, AttemptTarget target, WorkerCo
   std::vector<std::pair<AttemptTarget, Millis>> retries;
   if (const auto delay = apply_outcome(*run, target, *outcome, started, finished, checkpoint))
     retries.emplace_back(target, *delay);
-  if (!lock_info.is_null()) checkpoint.attempts.back().info = lock_info;
+  if (!lock_info.is_null() || !transaction_info.is_null()) {
+    JsonObject info = lock_info.is_null() ? JsonObject{} : lock_info.as_object();
+    if (!transaction_info.is_null()) info["transaction"] = transaction_info;
+    checkpoint.attempts.back().info = std::move(info);
+  }
   if (outcome->ok()) add_emitted(*run, target, state.attempts, outbox, checkpoint);
   settle_and_commit(run, context, std::move(checkpoint), retries);
 }
@@ -676,8 +682,14 @@ void Engine::Impl::commit_transactional(const RunPtr& run, AttemptTarget target,
   store::Checkpoint checkpoint;
   apply_outcome(*run, target, outcome, started, finished, checkpoint);
   add_emitted(*run, target, run->state(target).attempts, outbox, checkpoint);
-  if (lock) {
-    checkpoint.attempts.back().info = JsonObject{{"lock", lock->as_json()}, {"lock_wait_ms", lock->waited_ms}};
+  {
+    // Visible only if this commit succeeds, so "commit" is the truth when anyone reads it.
+    JsonObject info{{"transaction", transaction->stats("commit")}};
+    if (lock) {
+      info["lock"] = lock->as_json();
+      info["lock_wait_ms"] = lock->waited_ms;
+    }
+    checkpoint.attempts.back().info = std::move(info);
   }
   std::vector<AttemptTarget> to_run;
   advance(*run, context.vm(), checkpoint, to_run);

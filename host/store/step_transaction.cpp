@@ -5,6 +5,9 @@
 #include "store/pg_values.hpp"
 
 #include <pqxx/pqxx>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
 
 namespace weft::store {
 namespace {
@@ -70,12 +73,34 @@ struct StepTransaction::Impl {
   pqxx::work txn;
   bool committed = false;
   int savepoints = 0;
+  std::chrono::milliseconds slow_query{200};
+  int queries = 0;
+  double query_ms = 0;
+  JsonArray slow;
+
+  // Times one statement of the step's own SQL.
+  template <typename Body>
+  auto timed(std::string_view sql, Body&& body) -> decltype(body()) {
+    const auto started = std::chrono::steady_clock::now();
+    auto result = body();
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    ++queries;
+    query_ms += ms;
+    if (ms >= static_cast<double>(slow_query.count())) {
+      spdlog::warn("slow query ({:.1f}ms): {}", ms, sql);
+      constexpr std::size_t kSlowListed = 5;
+      if (slow.size() < kSlowListed) slow.push_back(JsonObject{{"sql", sql}, {"ms", static_cast<std::int64_t>(ms)}});
+    }
+    return result;
+  }
 };
 
 StepTransaction::StepTransaction(Store& store, IsolationLevel isolation,
-                                 std::optional<std::chrono::milliseconds> statement_timeout) {
+                                 std::optional<std::chrono::milliseconds> statement_timeout,
+                                 std::chrono::milliseconds slow_query) {
   classified([&] {
     impl_ = std::make_unique<Impl>(store.connection());
+    impl_->slow_query = slow_query;
     impl_->txn.exec(isolation_sql(isolation));
     if (statement_timeout) {
       impl_->txn.exec_params("SELECT set_config('statement_timeout', $1, true)",
@@ -90,7 +115,9 @@ StepTransaction::~StepTransaction() = default;  // pqxx::work rolls back if not 
 Json StepTransaction::query(std::string_view sql, const std::vector<Json>& params) {
   return classified([&] {
     const auto bound = bind(params);
-    const auto result = impl_->txn.exec_params(std::string(sql), pqxx::prepare::make_dynamic_params(bound));
+    const auto result = impl_->timed(sql, [&] {
+      return impl_->txn.exec_params(std::string(sql), pqxx::prepare::make_dynamic_params(bound));
+    });
     JsonArray rows;
     rows.reserve(result.size());
     for (const auto& row : result) {
@@ -105,7 +132,9 @@ Json StepTransaction::query(std::string_view sql, const std::vector<Json>& param
 std::int64_t StepTransaction::exec(std::string_view sql, const std::vector<Json>& params) {
   return classified([&] {
     const auto bound = bind(params);
-    const auto result = impl_->txn.exec_params(std::string(sql), pqxx::prepare::make_dynamic_params(bound));
+    const auto result = impl_->timed(sql, [&] {
+      return impl_->txn.exec_params(std::string(sql), pqxx::prepare::make_dynamic_params(bound));
+    });
     return static_cast<std::int64_t>(result.affected_rows());
   });
 }
@@ -142,6 +171,13 @@ void StepTransaction::unlock(const std::string& key, std::int64_t token) {
 
 bool StepTransaction::checkpoint(const Lease& lease, const Checkpoint& checkpoint) {
   return classified([&] { return write_checkpoint(impl_->txn, lease, checkpoint); });
+}
+
+Json StepTransaction::stats(std::string_view outcome) const {
+  return JsonObject{{"queries", impl_->queries},
+                    {"query_ms", static_cast<std::int64_t>(impl_->query_ms)},
+                    {"outcome", outcome},
+                    {"slow", impl_->slow}};
 }
 
 void StepTransaction::commit() {

@@ -34,8 +34,11 @@ StepError classify_sql_error(const std::exception& error);
 class StepTransaction {
  public:
   /// Begins on `store`'s connection. Throws SqlError.
+  /// Statements slower than `slow_query` are logged (SQL text only, never
+  /// parameter values) and listed in stats().
   StepTransaction(Store& store, IsolationLevel isolation,
-                  std::optional<std::chrono::milliseconds> statement_timeout);
+                  std::optional<std::chrono::milliseconds> statement_timeout,
+                  std::chrono::milliseconds slow_query = std::chrono::milliseconds(200));
   ~StepTransaction();  // rolls back unless committed
   StepTransaction(const StepTransaction&) = delete;
   StepTransaction& operator=(const StepTransaction&) = delete;
@@ -57,6 +60,9 @@ class StepTransaction {
   bool checkpoint(const Lease& lease, const Checkpoint& checkpoint);
   /// Throws SqlError; a lost connection during COMMIT leaves the outcome in doubt.
   void commit();
+
+  /// What the step's SQL did: { queries, query_ms, outcome, slow: [{sql, ms}] }.
+  Json stats(std::string_view outcome) const;
 
  private:
   struct Impl;

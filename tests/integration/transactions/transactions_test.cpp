@@ -241,3 +241,36 @@ end
   pqxx::nontransaction txn(db);
   CHECK(txn.exec1("SELECT count(*) FROM on_call WHERE on_duty")[0].as<int>() == 1);
 }
+
+TEST_CASE("an attempt records its transaction's queries, and slow ones are logged with the trace", "[transactions][pg]") {
+  HostFixture fx;
+  fx.workflow("w.yaml", R"(
+id: slowpoke
+steps:
+  - id: work
+    lua: work.lua
+    transaction: true
+)");
+  fx.script("work.lua", R"lua(return function(ctx, input)
+  ctx.db:query("SELECT 1")
+  ctx.db:query("SELECT pg_sleep(0.15)")
+  return "done"
+end
+)lua");
+  auto host = fx.serve({"--slow-query", "100ms"});
+  const auto detail = fx.finished(fx.start("slowpoke"));
+  REQUIRE(detail.summary.status == "completed");
+  const auto& info = step_of(detail, "work").attempts.at(0).info.at("transaction");
+  CHECK(info.at("queries").as_int64() == 2);
+  CHECK(info.at("query_ms").as_int64() >= 150);
+  CHECK(info.at("outcome").as_string() == "commit");
+  REQUIRE(info.at("slow").as_array().size() == 1);
+  CHECK(info.at("slow").as_array()[0].at("sql").as_string() == "SELECT pg_sleep(0.15)");
+  const auto log = host->log();
+  const auto line = log.find("slow query");
+  REQUIRE(line != std::string::npos);
+  CHECK(log.find("trace=" + detail.summary.trace_id, line) != std::string::npos);
+  // The timeline shows it too.
+  const auto trace = fx.weft({"trace", detail.summary.trace_id, "--json"});
+  CHECK(trace.out.find("\"queries\":2") != std::string::npos);
+}
