@@ -11,7 +11,7 @@ namespace {
 // Read, think, write: the classic lost update under read_committed without a lock.
 constexpr const char* kIncrement = R"lua(return function(ctx, input)
   local row = ctx.db:query_one("SELECT n FROM counter WHERE id = 1")
-  ctx.db:query("SELECT pg_sleep(0.02)")
+  ctx.db:query("SELECT pg_sleep(0.05)")
   ctx.db:exec("UPDATE counter SET n = $1 WHERE id = 1", row.n + 1)
   if ctx.lock then ctx.db:exec("INSERT INTO tokens (token) VALUES ($1)", ctx.lock.token) end
   return row.n + 1
@@ -30,9 +30,10 @@ TEST_CASE("without a lock concurrent read-then-write loses updates, with one the
   HostFixture fx;
   fx.sql("CREATE TABLE counter (id int PRIMARY KEY, n int NOT NULL); INSERT INTO counter VALUES (1, 0);"
          "CREATE TABLE tokens (token bigint NOT NULL)");
-  fx.workflow("racy.yaml", "id: racy\nsteps:\n  - { id: add, lua: add.lua, transaction: true }\n");
+  fx.workflow("racy.yaml", "id: racy\non: [ { type: count.racy } ]\nsteps:\n  - { id: add, lua: add.lua, transaction: true }\n");
   fx.workflow("locked.yaml", R"(
 id: locked
+on: [ { type: count.locked } ]
 steps:
   - id: add
     lua: add.lua
@@ -43,15 +44,27 @@ steps:
   auto first = fx.serve({"--workers", "8"});
   auto second = fx.serve({"--workers", "8"});
   constexpr int kRuns = 40;
-  std::vector<std::string> ids;
-  for (int i = 0; i < kRuns; ++i) ids.push_back(fx.start("racy", R"({"id":1})"));
-  for (const auto& id : ids) REQUIRE(fx.finished(id).summary.status == "completed");
+  // One emit of kRuns events: the executions are created together and claimed
+  // together, so their read-then-write sections overlap.
+  const auto burst = [&](const std::string& type) {
+    std::string lines;
+    for (int i = 0; i < kRuns; ++i) lines += R"({"type":")" + type + R"(","data":{"id":1}})" "\n";
+    REQUIRE(fx.weft({"emit"}, lines).exit_code == 0);
+    std::vector<weft::store::ExecutionSummary> runs;
+    REQUIRE(weft::test::eventually([&] {
+      runs = fx.store().list_executions({type == "count.racy" ? "racy" : "locked", std::nullopt, 1000});
+      return static_cast<int>(runs.size()) == kRuns;
+    }));
+    std::vector<std::string> ids;
+    for (const auto& run : runs) ids.push_back(run.id);
+    return ids;
+  };
+  for (const auto& id : burst("count.racy")) REQUIRE(fx.finished(id).summary.status == "completed");
   const int racy_total = count(fx, "SELECT n FROM counter");
   CHECK(racy_total < kRuns);  // the race is real: updates were lost
 
   fx.sql("UPDATE counter SET n = 0");
-  ids.clear();
-  for (int i = 0; i < kRuns; ++i) ids.push_back(fx.start("locked", R"({"id":1})"));
+  const auto ids = burst("count.locked");
   for (const auto& id : ids) REQUIRE(fx.finished(id, std::chrono::seconds(60)).summary.status == "completed");
   CHECK(count(fx, "SELECT n FROM counter") == kRuns);  // exact with the lock
   // Every grant had its own token, and tokens grew in the order the work happened.
