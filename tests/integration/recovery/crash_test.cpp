@@ -33,37 +33,8 @@ std::uint64_t seed() {
 }
 
 void write_workflow(HostFixture& fx) {
-  fx.workflow("crashy.yaml", R"(
-id: crashy
-on: [ { type: job } ]
-input: { n: "${ event.data.n }" }
-key: ${ input.n }
-defaults:
-  retry: { max_attempts: 10, initial_interval: 50ms }
-steps:
-  - id: reserve
-    lua: effect.lua
-    transaction: true
-  - id: compute
-    lua: busy.lua
-  - id: record
-    lua: effect.lua
-    transaction: true
-  - id: finish
-    lua: finish.lua
-)");
-  fx.script("effect.lua", R"lua(return function(ctx, input)
-  ctx.db:exec("INSERT INTO effects (execution_id, step) VALUES ($1, $2)", ctx.execution_id, ctx.step)
-  return { step = ctx.step, attempt = ctx.attempt }
-end
-)lua");
-  fx.script("busy.lua", R"(return function(ctx, input)
-  local until_ms = weft.now() + 4
-  while weft.now() < until_ms do end
-  return { n = input.n }
-end
-)");
-  fx.script("finish.lua", "return function(ctx, input) return { n = input.n, done = true } end\n");
+  // Up to 10 attempts: repeated kills must not exhaust a step's budget.
+  write_effects_workflow(fx.dir(), "crashy", 10, "50ms", 4);
 }
 
 struct KillRecord {

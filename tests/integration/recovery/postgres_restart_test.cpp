@@ -56,38 +56,8 @@ class PrivateCluster {
 };
 
 void write_workflow(const PrivateCluster& cluster) {
-  cluster.dir().write("workflows/pg.yaml", R"(
-id: pgr
-on: [ { type: job } ]
-input: { n: "${ event.data.n }" }
-key: ${ input.n }
-defaults:
-  retry: { max_attempts: 5, initial_interval: 100ms }
-steps:
-  - id: reserve
-    lua: effect.lua
-    transaction: true
-  - id: compute
-    lua: busy.lua
-  - id: record
-    lua: effect.lua
-    transaction: true
-  - id: finish
-    lua: finish.lua
-)");
-  cluster.dir().write("workflows/effect.lua", R"lua(return function(ctx, input)
-  ctx.db:exec("INSERT INTO effects (execution_id, step) VALUES ($1, $2)", ctx.execution_id, ctx.step)
-  return { step = ctx.step }
-end
-)lua");
-  // Long enough that the run spans the outage (100 x 100ms on 2 workers).
-  cluster.dir().write("workflows/busy.lua", R"(return function(ctx, input)
-  local until_ms = weft.now() + 100
-  while weft.now() < until_ms do end
-  return { n = input.n }
-end
-)");
-  cluster.dir().write("workflows/finish.lua", "return function(ctx, input) return { done = true } end\n");
+  // 100ms of work per execution (100 x 100ms on 2 workers) spans the outage.
+  write_effects_workflow(cluster.dir(), "pgr", 5, "100ms", 100);
 }
 
 /// Runs kExecutions executions on one host and calls `outage` while they are in flight.

@@ -2,6 +2,8 @@
 // use (to see exactly what they wrote), host ids, and event batches.
 #pragma once
 
+#include "support/process.hpp"
+
 #include <catch2/catch.hpp>
 #include <pqxx/pqxx>
 
@@ -156,6 +158,41 @@ SELECT a.error->>'code', count(*) FROM weft.attempts a JOIN weft.executions e ON
     check.codes += (check.codes.empty() ? "" : ", ") + code + ":" + std::to_string(n);
   }
   return check;
+}
+
+/// The 4-step workflow both recovery tests run: two transactional steps that
+/// each insert one row into `effects` (no unique constraint, so a duplicate
+/// effect would show), a busy Lua step of `busy_ms`, and a final step. Writes
+/// it into `workflows` (a folder path) under id `id`.
+inline void write_effects_workflow(const TempDir& dir, const std::string& id, int max_attempts,
+                                   const std::string& retry_interval, int busy_ms) {
+  dir.write("workflows/" + id + ".yaml", "id: " + id + R"(
+on: [ { type: job } ]
+input: { n: "${ event.data.n }" }
+key: ${ input.n }
+defaults:
+  retry: { max_attempts: )" + std::to_string(max_attempts) + ", initial_interval: " + retry_interval + R"( }
+steps:
+  - id: reserve
+    lua: effect.lua
+    transaction: true
+  - id: compute
+    lua: busy.lua
+  - id: record
+    lua: effect.lua
+    transaction: true
+  - id: finish
+    lua: finish.lua
+)");
+  dir.write("workflows/effect.lua", R"lua(return function(ctx, input)
+  ctx.db:exec("INSERT INTO effects (execution_id, step) VALUES ($1, $2)", ctx.execution_id, ctx.step)
+  return { step = ctx.step, attempt = ctx.attempt }
+end
+)lua");
+  dir.write("workflows/busy.lua", "return function(ctx, input)\n  local until_ms = weft.now() + " +
+                                      std::to_string(busy_ms) +
+                                      "\n  while weft.now() < until_ms do end\n  return { n = input.n }\nend\n");
+  dir.write("workflows/finish.lua", "return function(ctx, input) return { n = input.n, done = true } end\n");
 }
 
 }  // namespace weft::test
