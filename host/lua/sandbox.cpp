@@ -182,28 +182,26 @@ void open_sandbox(lua_State* L) {
   lua_getfield(L, -1, "randomseed");
   lua_pushnumber(L, static_cast<lua_Number>(std::random_device{}() & 0x7fffffff));
   lua_call(L, 1, 0);
-  push_copy(L, lua_gettop(L), kMathFunctions);  // [all, globals, math, copy]
-  make_read_only(L, LUA_MATHLIBNAME);
-  lua_setfield(L, globals, LUA_MATHLIBNAME);
-  lua_pop(L, 1);
+  lua_pop(L, 1);  // [all, globals]
 
-  lua_getfield(L, all, LUA_TABLIBNAME);
-  push_copy(L, lua_gettop(L), kTableFunctions);
-  make_read_only(L, LUA_TABLIBNAME);
-  lua_setfield(L, globals, LUA_TABLIBNAME);
-  lua_pop(L, 1);
-
-  lua_getfield(L, all, LUA_BITLIBNAME);
-  push_copy(L, lua_gettop(L), kBitFunctions);
-  make_read_only(L, LUA_BITLIBNAME);
-  lua_setfield(L, globals, LUA_BITLIBNAME);
-  lua_pop(L, 1);
-
-  lua_getfield(L, all, LUA_OSLIBNAME);
-  push_copy(L, lua_gettop(L), kOsFunctions);
-  make_read_only(L, LUA_OSLIBNAME);
-  lua_setfield(L, globals, LUA_OSLIBNAME);
-  lua_pop(L, 1);
+  // Each library scripts see is a read-only copy holding only its allowed functions.
+  struct Library {
+    const char* name;
+    void (*copy)(lua_State*, int);
+  };
+  static constexpr Library kLibraries[] = {
+      {LUA_MATHLIBNAME, [](lua_State* S, int source) { push_copy(S, source, kMathFunctions); }},
+      {LUA_TABLIBNAME, [](lua_State* S, int source) { push_copy(S, source, kTableFunctions); }},
+      {LUA_BITLIBNAME, [](lua_State* S, int source) { push_copy(S, source, kBitFunctions); }},
+      {LUA_OSLIBNAME, [](lua_State* S, int source) { push_copy(S, source, kOsFunctions); }},
+  };
+  for (const auto& library : kLibraries) {
+    lua_getfield(L, all, library.name);   // [all, globals, lib]
+    library.copy(L, lua_gettop(L));      // [all, globals, lib, copy]
+    make_read_only(L, library.name);
+    lua_setfield(L, globals, library.name);
+    lua_pop(L, 1);  // [all, globals]
+  }
 
   // Strings index the copy through their metatable, so `("x"):rep(n)` is capped
   // too and `("x"):dump()` does not exist. The metatable itself is hidden.
