@@ -5,15 +5,18 @@
 #include "cli/workflow_lookup.hpp"
 #include "engine/execution_plan.hpp"
 
+#include <chrono>
 #include <cstdio>
+#include <thread>
 
 namespace weft::cli {
 
 int run_start(const CommandArgs& raw) {
-  const Args args(raw, FlagSpec{{"--input", "--key", "--workflows", "--db"}, {"--help"}});
+  const Args args(raw, FlagSpec{{"--input", "--key", "--workflows", "--db"}, {"--wait", "--help"}});
   if (args.has("--help")) {
-    std::puts("usage: weft start WORKFLOW [--input JSON] [--key K] [--workflows DIR] [--db URL]\n"
-              "starts an execution (or finds the one holding the key) and prints its id");
+    std::puts("usage: weft start WORKFLOW [--input JSON] [--key K] [--workflows DIR] [--db URL] [--wait]\n"
+              "starts an execution (or finds the one holding the key) and prints its id;\n"
+              "--wait: waits until it finishes, prints its status, exits 1 unless it completed");
     return kExitOk;
   }
   if (args.positional().size() != 1) throw UsageError("expected exactly one WORKFLOW");
@@ -43,7 +46,19 @@ int run_start(const CommandArgs& raw) {
   if (!result.created)
     std::fprintf(stderr, "an execution with key '%s' already exists\n", plan.execution->key->c_str());
   std::printf("%s\n", result.execution_id.c_str());
-  return kExitOk;
+  if (!args.has("--wait")) return kExitOk;
+  std::fflush(stdout);
+  // A running host does the work; this only watches the database.
+  for (;;) {
+    const auto detail = store->get_execution(result.execution_id);
+    if (detail && detail->summary.finished_at) {
+      std::printf("%s\n", detail->summary.status.c_str());
+      if (detail->summary.status == store::execution_status::kCompleted) return kExitOk;
+      throw RuntimeError("execution " + result.execution_id + " ended " + detail->summary.status + ": " +
+                         to_json_text(detail->error));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 }  // namespace weft::cli

@@ -132,3 +132,19 @@ steps:
   CHECK(host->log().find("working") != std::string::npos);
   CHECK(host->log().find("trace=" + trace) != std::string::npos);
 }
+
+TEST_CASE("weft start --wait returns once the execution finished, with its status", "[cli][pg]") {
+  HostFixture fx;
+  fx.workflow("ok.yaml", "id: ok\nsteps: [ { id: only, lua: ok.lua } ]\n");
+  fx.workflow("bad.yaml", "id: bad\nsteps: [ { id: only, lua: bad.lua, retry: { max_attempts: 1 } } ]\n");
+  fx.script("ok.lua", "return function(ctx, input) return 1 end\n");
+  fx.script("bad.lua", "return function(ctx, input) weft.fail('nope', 'no') end\n");
+  auto host = fx.serve();
+  const auto ok = fx.weft({"start", "ok", "--workflows", fx.workflows(), "--wait"});
+  CHECK(ok.exit_code == 0);
+  CHECK(ok.out.find("\ncompleted\n") != std::string::npos);
+  const auto bad = fx.weft({"start", "bad", "--workflows", fx.workflows(), "--wait"});
+  CHECK(bad.exit_code == 1);
+  CHECK(bad.out.find("\nfailed\n") != std::string::npos);
+  CHECK(bad.err.find("ended failed") != std::string::npos);
+}
