@@ -20,7 +20,8 @@ namespace {
 
 constexpr const char* kHelp =
     "usage: weft serve [--config weft.yaml] [--workflows DIR] [--plugins DIR] [--db URL]\n"
-    "                  [--workers N] [--lease 15s] [--slow-query 200ms] [--log-format text|json]\n"
+    "                  [--workers N] [--db-pool N] [--db-pool-timeout 5s] [--lease 15s] [--slow-query 200ms]\n"
+    "                  [--log-format text|json]\n"
     "runs the host: routes stored events to workflows and executes them until SIGINT/SIGTERM";
 
 sigset_t stop_signals() {
@@ -35,7 +36,7 @@ sigset_t stop_signals() {
 
 int run_serve(const CommandArgs& raw) {
   const Args args(raw, FlagSpec{{"--config", "--workflows", "--plugins", "--db", "--http", "--workers",
-                                 "--log-format", "--lease", "--slow-query"},
+                                 "--db-pool", "--db-pool-timeout", "--log-format", "--lease", "--slow-query"},
                                 {"--watch", "--help"}});
   if (args.has("--help")) {
     std::puts(kHelp);
@@ -77,6 +78,8 @@ int run_serve(const CommandArgs& raw) {
   engine::EngineOptions engine_options;
   engine_options.database_url = url;
   engine_options.workers = options.workers;
+  engine_options.db_pool = options.db_pool;
+  engine_options.db_pool_timeout = options.db_pool_timeout;
   engine_options.lease = options.lease;
   engine_options.drain_timeout = options.drain_timeout;
   engine_options.slow_query = options.slow_query;

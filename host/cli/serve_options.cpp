@@ -14,13 +14,14 @@ std::string where(const std::string& file, const YAML::Node& node) {
   return file + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1) + ": ";
 }
 
-int parse_workers(const std::string& text, const std::string& context) {
+int parse_count(const std::string& text, const std::string& context, const char* what) {
   int value = 0;
   const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc{} || ptr != text.data() + text.size() || value < 1 || value > 1024)
-    throw UsageError(context + "workers must be an integer from 1 to 1024, got '" + text + "'");
+    throw UsageError(context + what + " must be an integer from 1 to 1024, got '" + text + "'");
   return value;
 }
+
 
 LogFormat parse_log_format(const std::string& text, const std::string& context) {
   if (text == "text") return LogFormat::Text;
@@ -58,15 +59,17 @@ void apply_config_file(const std::string& file, ServeOptions& options) {
     else if (key == "plugins_dir") options.plugins = text;
     else if (key == "db") options.db = text;
     else if (key == "http") options.http = text;
-    else if (key == "workers") options.workers = parse_workers(text, context);
+    else if (key == "workers") options.workers = parse_count(text, context, "workers");
+    else if (key == "db_pool") options.db_pool = parse_count(text, context, "db_pool");
+    else if (key == "db_pool_timeout") options.db_pool_timeout = parse_positive_duration(text, context);
     else if (key == "log_format") options.log_format = parse_log_format(text, context);
     else if (key == "lease") options.lease = parse_positive_duration(text, context);
     else if (key == "drain_timeout") options.drain_timeout = parse_positive_duration(text, context);
     else if (key == "slow_query") options.slow_query = parse_positive_duration(text, context);
-    else if (key == "lua_memory_limit_mb") options.lua_memory_limit_bytes = static_cast<std::size_t>(parse_workers(text, context)) << 20;
+    else if (key == "lua_memory_limit_mb") options.lua_memory_limit_bytes = static_cast<std::size_t>(parse_count(text, context, "lua_memory_limit_mb")) << 20;
     else
       throw UsageError(where(file, entry.first) + "unknown setting '" + key +
-                       "' (workflows plugins_dir db http workers log_format lease drain_timeout slow_query "
+                       "' (workflows plugins_dir db http workers db_pool db_pool_timeout log_format lease drain_timeout slow_query "
                        "lua_memory_limit_mb plugins)");
   }
 }
@@ -80,7 +83,11 @@ ServeOptions read_serve_options(const Args& args) {
   if (const auto value = args.value("--plugins")) options.plugins = *value;
   if (const auto value = args.value("--db")) options.db = *value;
   if (const auto value = args.value("--http")) options.http = *value;
-  if (const auto value = args.value("--workers")) options.workers = parse_workers(*value, "--workers: ");
+  if (const auto value = args.value("--workers")) options.workers = parse_count(*value, "--workers: ", "workers");
+  if (const auto value = args.value("--db-pool"))
+    options.db_pool = parse_count(*value, "--db-pool: ", "the pool size");
+  if (const auto value = args.value("--db-pool-timeout"))
+    options.db_pool_timeout = parse_positive_duration(*value, "--db-pool-timeout: ");
   if (const auto value = args.value("--log-format")) options.log_format = parse_log_format(*value, "--log-format: ");
   if (const auto value = args.value("--lease")) options.lease = parse_positive_duration(*value, "--lease: ");
   if (const auto value = args.value("--slow-query"))

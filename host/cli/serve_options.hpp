@@ -16,6 +16,8 @@ struct ServeOptions {
   std::optional<std::string> db;
   std::optional<std::string> http;
   int workers = 4;
+  int db_pool = 0;  // 0: one connection per worker
+  std::chrono::milliseconds db_pool_timeout{5000};
   bool watch = false;
   LogFormat log_format = LogFormat::Text;
   std::chrono::milliseconds lease{15000};

@@ -18,6 +18,8 @@ namespace {
 
 constexpr int kRouteBatch = 200;
 constexpr int kClaimBatch = 64;
+// Pool usage is logged at most this often, and only when workers had to wait.
+constexpr std::chrono::seconds kPoolReportEvery{60};
 // Notifications are hints; this bounds how long a lost one can delay work.
 constexpr std::chrono::milliseconds kSafetyPoll{2000};
 
@@ -53,13 +55,17 @@ void Engine::Impl::start() {
   lua::VmOptions vm_options;
   vm_options.modules_root = options_.workflows_dir;
   vm_options.memory_limit_bytes = options_.lua_memory_limit_bytes;
-  pool_ = std::make_unique<WorkerPool>(options_.workers, options_.database_url, vm_options);
+  store::PoolOptions pool_options;
+  pool_options.size = options_.db_pool > 0 ? options_.db_pool : options_.workers;
+  pool_options.acquire_timeout = options_.db_pool_timeout;
+  connections_ = std::make_unique<store::ConnectionPool>(options_.database_url, pool_options);
+  pool_ = std::make_unique<WorkerPool>(options_.workers, *connections_, vm_options);
   timers_ = std::make_unique<TimerQueue>();
   dispatcher_ = std::thread([this] { dispatch_loop(); });
   heartbeat_ = std::thread([this] { heartbeat_loop(); });
   for (const auto& problem : router_->problems()) spdlog::warn("{}", problem);
-  spdlog::info("host {} started: {} workflow(s), {} worker(s), lease {}ms", host_id_,
-               router_->definitions().size(), options_.workers, options_.lease.count());
+  spdlog::info("host {} started: {} workflow(s), {} worker(s), {} database connection(s), lease {}ms", host_id_,
+               router_->definitions().size(), options_.workers, pool_options.size, options_.lease.count());
 }
 
 void Engine::Impl::request_stop() {
@@ -298,12 +304,19 @@ std::vector<store::NewExecution> Engine::Impl::route(const store::EventRecord& r
 void Engine::Impl::heartbeat_loop() {
   std::unique_ptr<store::Store> store;
   auto last_success = std::chrono::steady_clock::now();
+  auto last_pool_report = last_success;
   // Runs until wait() has drained and released everything: the lease must hold until then.
   while (true) {
     {
       std::unique_lock lock(stop_mutex_);
-      if (stop_changed_.wait_for(lock, options_.lease / 3, [&] { return heartbeat_done_.load(); }))
+      if (stop_changed_.wait_for(lock, options_.lease / 3, [&] { return heartbeat_done_.load(); })) {
+        report_pool_usage(true);
         return;
+      }
+    }
+    if (std::chrono::steady_clock::now() - last_pool_report >= kPoolReportEvery) {
+      last_pool_report = std::chrono::steady_clock::now();
+      report_pool_usage(false);
     }
     if (rejoin_needed_) {
       // The dispatcher registers a new identity; heartbeats resume with it.
@@ -331,6 +344,18 @@ void Engine::Impl::heartbeat_loop() {
       }
     }
   }
+}
+
+void Engine::Impl::report_pool_usage(bool always) {
+  if (!connections_) return;
+  const auto stats = connections_->take_stats();
+  if (!always && stats.waited == 0) return;
+  const double average_wait = stats.waited > 0 ? stats.wait_ms_total / static_cast<double>(stats.waited) : 0.0;
+  spdlog::log(stats.timed_out > 0 ? spdlog::level::warn : spdlog::level::info,
+              "connection pool: {} borrowed, {} waited (avg {:.1f}ms, max {:.1f}ms), {} timed out; "
+              "peak {} of {} in use",
+              stats.acquired, stats.waited, average_wait, stats.wait_ms_max, stats.timed_out, stats.peak_in_use,
+              stats.size);
 }
 
 void Engine::Impl::drain_and_release() {

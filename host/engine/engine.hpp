@@ -18,6 +18,10 @@ namespace weft::engine {
 struct EngineOptions {
   std::string database_url;
   int workers = 4;
+  /// Database connections shared by the workers; 0 means one per worker.
+  int db_pool = 0;
+  /// How long a worker waits for a pooled connection before its attempt fails with `pool_timeout`.
+  std::chrono::milliseconds db_pool_timeout{5000};
   /// A host that misses heartbeats this long is presumed dead; its executions move on.
   std::chrono::milliseconds lease{15000};
   /// Executions held in memory at once (running, or waiting for a retry).

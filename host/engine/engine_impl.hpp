@@ -8,6 +8,7 @@
 #include "engine/timer_queue.hpp"
 #include "engine/worker_pool.hpp"
 #include "routing/router.hpp"
+#include "store/connection_pool.hpp"
 #include "store/step_transaction.hpp"
 #include "store/store.hpp"
 
@@ -53,6 +54,8 @@ class Engine::Impl {
   // --- engine.cpp: threads, claiming, routing ------------------------------
   void dispatch_loop();
   void heartbeat_loop();
+  /// Logs the connection pool's usage since the last report when workers had to wait.
+  void report_pool_usage(bool always);
   void claim_batch(store::Store& store);
   void sweep_orphans(store::Store& store);
   /// Hands cancel requests for executions running here to their runs.
@@ -132,6 +135,7 @@ class Engine::Impl {
   std::unordered_map<std::string, RunPtr> active_;
 
   CircuitBreakers breakers_;  // per action, across all executions on this host
+  std::unique_ptr<store::ConnectionPool> connections_;  // outlives the workers that borrow from it
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<TimerQueue> timers_;
   std::thread dispatcher_;

@@ -36,6 +36,11 @@ lua::Scope scope_of(const ExecutionRun& run, const Json& steps, const Json& exec
   return scope;
 }
 
+/// Every pooled connection stayed busy: retryable, the database itself is fine.
+StepError pool_timeout(const store::PoolTimeout& error) {
+  return StepError{"pool_timeout", error.what(), true, nullptr};
+}
+
 StepError expression_error(const std::string& what, const StepError& cause) {
   return StepError{"expression", what + ": " + cause.message, false, cause.details};
 }
@@ -47,6 +52,19 @@ store::IsolationLevel isolation_of(definitions::Isolation isolation) {
     case definitions::Isolation::ReadCommitted: break;
   }
   return store::IsolationLevel::ReadCommitted;
+}
+
+/// Locks a run for a task that may write its checkpoint. The task's connection
+/// is borrowed first: a thread holding a run's lock must never wait for the
+/// pool, or it could wait for a connection whose holder waits for this lock.
+std::unique_lock<std::mutex> lock_for_writing(ExecutionRun& run, WorkerContext& context) {
+  try {
+    context.store();
+  } catch (const std::exception& error) {
+    // The write that follows fails the same way and takes the in-doubt path.
+    spdlog::error("no database connection for execution {}: {}", run.record().id, error.what());
+  }
+  return std::unique_lock(run.mutex);
 }
 
 /// A cancel, a failed step or the deadline: no new step starts; what ran is undone.
@@ -289,7 +307,7 @@ void Engine::Impl::park(ExecutionRun& run, store::Checkpoint& checkpoint) {
 }
 
 void Engine::Impl::wake_up(const RunPtr& run, WorkerContext& context) {
-  std::lock_guard lock(run->mutex);
+  const auto lock = lock_for_writing(*run, context);
   LogScope log_scope(log_context(*run));
   if (run->abandoned || run->finished) return;
   store::Checkpoint checkpoint;
@@ -450,7 +468,7 @@ void Engine::Impl::schedule_wake_ups(const RunPtr& run) {
 }
 
 void Engine::Impl::resume(const RunPtr& run, WorkerContext& context) {
-  std::lock_guard lock(run->mutex);
+  const auto lock = lock_for_writing(*run, context);
   LogScope log_scope(log_context(*run));
   if (run->abandoned || run->finished) return;
   store::Checkpoint checkpoint;
@@ -510,12 +528,15 @@ void Engine::Impl::run_attempt(const RunPtr& run, AttemptTarget target, WorkerCo
   if (!outcome && is_action && action.transaction) {
     try {
       transaction = std::make_unique<store::StepTransaction>(
-          context.store(), isolation_of(action.transaction->isolation), action.transaction->statement_timeout,
+          context.attempt_store(), isolation_of(action.transaction->isolation), action.transaction->statement_timeout,
           options_.slow_query);
+      transaction->describe_connection(context.borrow_info());
       database.emplace(*transaction);
     } catch (const store::SqlError& error) {
       context.reset_store();
       outcome = StepOutcome::failure(error.error());
+    } catch (const store::PoolTimeout& error) {
+      outcome = StepOutcome::failure(pool_timeout(error));
     } catch (const store::StoreError& error) {
       context.reset_store();
       outcome = StepOutcome::failure(StepError{"connection", error.what(), true, nullptr});
@@ -529,7 +550,7 @@ void Engine::Impl::run_attempt(const RunPtr& run, AttemptTarget target, WorkerCo
   }
   const auto finished = now_millis();
 
-  std::lock_guard lock(run->mutex);
+  const auto lock = lock_for_writing(*run, context);
   if (run->abandoned || run->finished) return;
   if (transaction && outcome->ok()) {
     commit_transactional(run, target, *outcome, started, finished, std::move(transaction), outbox, held_lock, context);
@@ -574,7 +595,7 @@ std::optional<StepOutcome> Engine::Impl::take_lock(ExecutionRun& run, AttemptTar
   auto pause = Millis{10};
   try {
     for (;;) {
-      if (const auto token = context.store().try_lock(name, holder, spec.ttl)) {
+      if (const auto token = context.attempt_store().try_lock(name, holder, spec.ttl)) {
         held = HeldLock{name, *token,
                         std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started).count()};
         return std::nullopt;
@@ -589,6 +610,8 @@ std::optional<StepOutcome> Engine::Impl::take_lock(ExecutionRun& run, AttemptTar
       std::this_thread::sleep_for(std::min<Millis>(pause, std::chrono::duration_cast<Millis>(spec.wait - waited)));
       pause = std::min(pause * 2, Millis{250});
     }
+  } catch (const store::PoolTimeout& error) {
+    return StepOutcome::failure(pool_timeout(error));
   } catch (const store::StoreError& error) {
     context.reset_store();
     return StepOutcome::failure(StepError{"connection", error.what(), true, nullptr});
@@ -738,7 +761,7 @@ void Engine::Impl::commit_transactional(const RunPtr& run, AttemptTarget target,
 }
 
 void Engine::Impl::start_retry(const RunPtr& run, AttemptTarget target, WorkerContext& context) {
-  std::lock_guard lock(run->mutex);
+  const auto lock = lock_for_writing(*run, context);
   LogScope log_scope(log_context(*run, run->attempt_id(target)));
   if (run->abandoned || run->finished || draining_) return;
   auto& state = run->state(target);
@@ -756,7 +779,7 @@ void Engine::Impl::start_retry(const RunPtr& run, AttemptTarget target, WorkerCo
 }
 
 void Engine::Impl::on_deadline(const RunPtr& run, WorkerContext& context) {
-  std::lock_guard lock(run->mutex);
+  const auto lock = lock_for_writing(*run, context);
   LogScope log_scope(log_context(*run));
   if (run->abandoned || run->finished || run->timed_out) return;
   run->timed_out = true;
@@ -765,7 +788,7 @@ void Engine::Impl::on_deadline(const RunPtr& run, WorkerContext& context) {
 }
 
 void Engine::Impl::on_cancel(const RunPtr& run, WorkerContext& context) {
-  std::lock_guard lock(run->mutex);
+  const auto lock = lock_for_writing(*run, context);
   LogScope log_scope(log_context(*run));
   if (run->abandoned || run->finished || run->cancelled) return;
   spdlog::warn("execution {} cancel requested", run->record().id);

@@ -2,20 +2,52 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cmath>
+
 namespace weft::engine {
 
-WorkerContext::WorkerContext(std::string database_url, lua::VmOptions vm_options)
-    : database_url_(std::move(database_url)), vm_(std::move(vm_options)) {}
+WorkerContext::WorkerContext(store::ConnectionPool& pool, lua::VmOptions vm_options)
+    : pool_(pool), vm_(std::move(vm_options)) {}
+
+namespace {
+// Long enough for any queue of short checkpoints; bounded so a wedged pool shows up as an error.
+constexpr std::chrono::milliseconds kBookkeepingWait{60000};
+}  // namespace
+
+store::Store& WorkerContext::attempt_store() { return borrowed_store(pool_.acquire_timeout()); }
 
 store::Store& WorkerContext::store() {
-  if (!store_) store_ = std::make_unique<store::Store>(database_url_);
-  return *store_;
+  return borrowed_store(std::max(pool_.acquire_timeout(), kBookkeepingWait));
 }
 
-WorkerPool::WorkerPool(int threads, std::string database_url, lua::VmOptions vm_options) {
+store::Store& WorkerContext::borrowed_store(std::chrono::milliseconds timeout) {
+  if (!borrowed_) {
+    borrowed_.emplace(pool_.acquire(timeout));
+  } else if (needs_reconnect_) {
+    borrowed_->reconnect();
+    needs_reconnect_ = false;
+  }
+  return borrowed_->store();
+}
+
+void WorkerContext::return_store() {
+  if (borrowed_ && needs_reconnect_) borrowed_->discard();
+  needs_reconnect_ = false;
+  borrowed_.reset();
+}
+
+Json WorkerContext::borrow_info() const {
+  if (!borrowed_) return nullptr;
+  return JsonObject{{"wait_ms", std::round(borrowed_->wait_ms() * 10) / 10},
+                    {"in_use", borrowed_->in_use()},
+                    {"size", pool_.size()}};
+}
+
+WorkerPool::WorkerPool(int threads, store::ConnectionPool& connections, lua::VmOptions vm_options) {
   for (int i = 0; i < threads; ++i) {
-    threads_.emplace_back([this, database_url, vm_options] {
-      WorkerContext context(database_url, vm_options);
+    threads_.emplace_back([this, &connections, vm_options] {
+      WorkerContext context(connections, vm_options);
       run(context);
     });
   }
@@ -61,6 +93,7 @@ void WorkerPool::run(WorkerContext& context) {
     } catch (...) {
       spdlog::error("internal error in a worker task");
     }
+    context.return_store();
   }
 }
 

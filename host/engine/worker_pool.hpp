@@ -1,33 +1,51 @@
 // Worker threads, each owning what must never be shared between threads: a
-// database connection and a Lua VM (STYLE: one VM per thread, no global lock).
+// Lua VM (STYLE: one VM per thread, no global lock) and, while a task runs, a
+// database connection borrowed from the host's shared pool.
 #pragma once
 
+#include "common/json.hpp"
 #include "lua/vm.hpp"
-#include "store/store.hpp"
+#include "store/connection_pool.hpp"
 
 #include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 namespace weft::engine {
 
-/// What a task runs with. `store()` reconnects lazily after a lost connection.
+/// What a task runs with. A database connection is borrowed from the pool on
+/// first use and kept until the task ends, so a task that only runs Lua holds
+/// none while it does.
 class WorkerContext {
  public:
-  WorkerContext(std::string database_url, lua::VmOptions vm_options);
+  WorkerContext(store::ConnectionPool& pool, lua::VmOptions vm_options);
+  /// For what a step attempt starts with (its lock, its transaction): waits at
+  /// most the pool's acquire timeout, then throws store::PoolTimeout.
+  store::Store& attempt_store();
+  /// For the host's own bookkeeping (checkpoints, releases): a checkpoint is
+  /// short and must be written, so this waits up to kBookkeepingWait.
   store::Store& store();
   lua::Vm& vm() { return vm_; }
-  /// Drops the connection so the next store() reconnects.
-  void reset_store() { store_.reset(); }
+  /// The connection is lost or in an unknown state: the next store() reconnects
+  /// (in the same pool slot, so a task holding a run's lock never queues).
+  void reset_store() { needs_reconnect_ = borrowed_.has_value(); }
+  /// Returns the borrowed connection to the pool (after each task); a broken one is closed.
+  void return_store();
+  /// How the current connection was obtained: {wait_ms, in_use, size}; null when none is held.
+  Json borrow_info() const;
 
  private:
-  std::string database_url_;
-  std::unique_ptr<store::Store> store_;
+  store::Store& borrowed_store(std::chrono::milliseconds timeout);
+
+  store::ConnectionPool& pool_;
+  std::optional<store::ConnectionPool::Borrowed> borrowed_;
+  bool needs_reconnect_ = false;
   lua::Vm vm_;
 };
 
@@ -35,7 +53,7 @@ class WorkerPool {
  public:
   using Task = std::function<void(WorkerContext&)>;
 
-  WorkerPool(int threads, std::string database_url, lua::VmOptions vm_options);
+  WorkerPool(int threads, store::ConnectionPool& connections, lua::VmOptions vm_options);
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;

@@ -77,6 +77,7 @@ struct StepTransaction::Impl {
   int queries = 0;
   double query_ms = 0;
   JsonArray slow;
+  Json connection_info;  // the pool's wait and usage when this transaction began
 
   // Times one statement of the step's own SQL.
   template <typename Body>
@@ -173,11 +174,15 @@ bool StepTransaction::checkpoint(const Lease& lease, const Checkpoint& checkpoin
   return classified([&] { return write_checkpoint(impl_->txn, lease, checkpoint); });
 }
 
+void StepTransaction::describe_connection(Json info) { impl_->connection_info = std::move(info); }
+
 Json StepTransaction::stats(std::string_view outcome) const {
-  return JsonObject{{"queries", impl_->queries},
-                    {"query_ms", static_cast<std::int64_t>(impl_->query_ms)},
-                    {"outcome", outcome},
-                    {"slow", impl_->slow}};
+  JsonObject stats{{"queries", impl_->queries},
+                   {"query_ms", static_cast<std::int64_t>(impl_->query_ms)},
+                   {"outcome", outcome},
+                   {"slow", impl_->slow}};
+  if (!impl_->connection_info.is_null()) stats["pool"] = impl_->connection_info;
+  return stats;
 }
 
 void StepTransaction::commit() {

@@ -61,7 +61,9 @@ class StepTransaction {
   /// Throws SqlError; a lost connection during COMMIT leaves the outcome in doubt.
   void commit();
 
-  /// What the step's SQL did: { queries, query_ms, outcome, slow: [{sql, ms}] }.
+  /// How the connection was obtained (the pool's wait and usage), reported by stats().
+  void describe_connection(Json info);
+  /// What the step's SQL did: { queries, query_ms, outcome, slow: [{sql, ms}], pool }.
   Json stats(std::string_view outcome) const;
 
  private:
