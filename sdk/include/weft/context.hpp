@@ -99,7 +99,7 @@ class Context {
   const std::string& execution_id() const noexcept { return execution_id_; }
   const std::string& workflow() const noexcept { return workflow_; }
   const std::string& version() const noexcept { return version_; }
-  /// The step's id (for a compensation: "<step>.compensate").
+  /// The step's id (for a compensation: "compensate:<step>").
   const std::string& step() const noexcept { return step_; }
   /// 1 for the first attempt.
   int attempt() const noexcept { return attempt_; }
