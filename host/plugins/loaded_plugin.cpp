@@ -31,7 +31,8 @@ std::string_view library_family(std::string_view compiler_id) {
 /// file someone is overwriting, and dlopen of a name already open returns the old one.
 std::filesystem::path private_copy_of(const std::filesystem::path& file) {
   static std::atomic<unsigned> counter{0};
-  const auto folder = std::filesystem::temp_directory_path() / "weft-plugins";
+  // Per user: another user's folder of the same name would not be writable.
+  const auto folder = std::filesystem::temp_directory_path() / ("weft-plugins-" + std::to_string(::getuid()));
   std::filesystem::create_directories(folder);
   const auto name = std::to_string(::getpid()) + "-" + std::to_string(++counter) + "-" + file.filename().string();
   const auto copy = folder / name;

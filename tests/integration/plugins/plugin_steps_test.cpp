@@ -195,6 +195,15 @@ steps:
   CHECK(weft::test::run_weft({"validate", no_plugin.string()}).exit_code == 0);
 }
 
+TEST_CASE("weft serve refuses a plugins directory that does not exist", "[plugin][pg]") {
+  PluginFixture fx;
+  fx.workflow("greet.yaml", "id: greet\nsteps:\n  - id: hello\n    plugin: echo.echo\n");
+  const auto missing = (fx.dir().path() / "no-such-dir").string();
+  const auto result = fx.weft({"serve", "--workflows", fx.workflows(), "--plugins", missing});
+  CHECK(result.exit_code == 2);
+  CHECK_THAT(result.err, Catch::Contains("plugins directory '" + missing + "' does not exist"));
+}
+
 TEST_CASE("a plugin step on a host without that plugin fails as unknown_action, not retried", "[plugin][pg]") {
   PluginFixture fx;
   fx.workflow("orphan.yaml", R"(

@@ -1,6 +1,7 @@
 // Loading plugins (SPEC section 6): the ABI check, every refusal, configuration,
 // and every kind of throw turned into a step error.
 #include "plugin_fixtures.hpp"
+#include "plugins/loaded_plugin.hpp"
 #include "plugins/plugin_host.hpp"
 
 #include <catch2/catch.hpp>
@@ -184,4 +185,45 @@ TEST_CASE("a plugins directory loads every good plugin and reports each bad file
   CHECK(listed[1].name == "throws");
   const Json input = nullptr;
   CHECK(host.run(call_of("echo", "echo", input)).ok());
+}
+
+TEST_CASE("the ABI check names what does not match", "[plugin]") {
+  using weft::plugins::abi_problem;
+  weft_plugin_descriptor descriptor{};
+  descriptor.magic = WEFT_ABI_MAGIC;
+  descriptor.struct_size = sizeof(weft_plugin_descriptor);
+  descriptor.abi_major = WEFT_ABI_MAJOR;
+  descriptor.abi_minor = WEFT_ABI_MINOR;
+  descriptor.sdk_version = "0.1.0";
+  descriptor.compiler_id = WEFT_COMPILER_ID;
+  descriptor.plugin_name = "p";
+  descriptor.plugin_version = "1";
+  descriptor.init = [](const char*, size_t, weft_text_sink*) { return 0; };
+  descriptor.run = [](const weft_action_call*, weft_text_sink*) { return 0; };
+  descriptor.shutdown = [] {};
+  CHECK_FALSE(abi_problem(descriptor).has_value());
+
+  auto newer = descriptor;
+  newer.abi_minor = WEFT_ABI_MINOR + 1;
+  REQUIRE(abi_problem(newer).has_value());
+  CHECK_THAT(*abi_problem(newer), Catch::Contains("ABI 1." + std::to_string(WEFT_ABI_MINOR + 1) + " (SDK 0.1.0)"));
+
+  auto other_library = descriptor;
+  other_library.compiler_id = "clang 16 / libc++";
+  REQUIRE(abi_problem(other_library).has_value());
+  CHECK_THAT(*abi_problem(other_library), Catch::Contains("libc++") && Catch::Contains("libstdc++"));
+
+  auto truncated = descriptor;
+  truncated.struct_size = 8;
+  REQUIRE(abi_problem(truncated).has_value());
+  CHECK_THAT(*abi_problem(truncated), Catch::Contains("truncated"));
+
+  auto foreign = descriptor;
+  foreign.magic = 0x12345678;
+  REQUIRE(abi_problem(foreign).has_value());
+  CHECK_THAT(*abi_problem(foreign), Catch::Contains("not a weft plugin"));
+
+  auto incomplete = descriptor;
+  incomplete.run = nullptr;
+  REQUIRE(abi_problem(incomplete).has_value());
 }
