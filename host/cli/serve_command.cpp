@@ -22,7 +22,8 @@ namespace {
 constexpr const char* kHelp =
     "usage: weft serve [--config weft.yaml] [--workflows DIR] [--plugins DIR] [--db URL]\n"
     "                  [--workers N] [--lease 15s] [--slow-query 200ms] [--log-format text|json]\n"
-    "runs the host: routes stored events to workflows and executes them until SIGINT/SIGTERM";
+    "runs the host: routes stored events to workflows and executes them until SIGINT/SIGTERM\n"
+    "--plugins DIR loads every *.so in DIR as a C++ plugin (settings: `plugins:` in the config file)";
 
 sigset_t stop_signals() {
   sigset_t set;
