@@ -120,8 +120,8 @@ std::optional<std::string> LoadedPlugin::initialize(const Json& config) {
     // The SDK catches everything inside the plugin; this is the second line.
     return "its init threw an exception past the SDK";
   }
-  // Even a refused plugin may have set something up before failing.
-  initialized_ = true;
+  // Even a refused plugin may have set something up before failing: it gets its shutdown call.
+  needs_shutdown_ = true;
   if (status != WEFT_OK) return "its init failed: " + reason_from(out.text());
   const auto listing = parse_json(out.text());
   const Json* actions = listing && listing->is_object() ? listing->get_object().if_contains("actions") : nullptr;
@@ -134,6 +134,7 @@ std::optional<std::string> LoadedPlugin::initialize(const Json& config) {
     info_.actions.push_back(action);
   }
   std::sort(info_.actions.begin(), info_.actions.end());
+  serving_ = true;
   return std::nullopt;
 }
 
@@ -142,14 +143,15 @@ bool LoadedPlugin::has_action(const std::string& name) const {
 }
 
 LoadedPlugin::~LoadedPlugin() {
-  if (initialized_) {
+  if (needs_shutdown_) {
     try {
       descriptor_->shutdown();
     } catch (...) {
       spdlog::error("plugin {} {}: its shutdown hook threw past the SDK", info_.name, info_.version);
     }
-    spdlog::info("unloaded plugin {} {} ({})", info_.name, info_.version, info_.file.string());
   }
+  // A refused plugin was already reported once, as refused.
+  if (serving_) spdlog::info("unloaded plugin {} {} ({})", info_.name, info_.version, info_.file.string());
   // library_'s destructor closes the library: nothing of it may run after this.
 }
 

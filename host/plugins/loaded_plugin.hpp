@@ -46,7 +46,8 @@ class LoadedPlugin {
   boost::dll::shared_library library_;
   const weft_plugin_descriptor* descriptor_ = nullptr;
   PluginInfo info_;
-  bool initialized_ = false;
+  bool needs_shutdown_ = false;  // init ran
+  bool serving_ = false;         // init succeeded: its actions were listed
 };
 
 }  // namespace weft::plugins

@@ -7,7 +7,10 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <atomic>
 #include <future>
+#include <thread>
+#include <vector>
 
 using weft::Json;
 using weft::JsonObject;
@@ -96,4 +99,38 @@ TEST_CASE("a replacement that is refused keeps the loaded version serving", "[pl
   const auto outcome = host.run(blocker_call("version", no_input));
   REQUIRE(outcome.ok());
   CHECK(outcome.output().at("version") == "1.0.0");
+}
+
+TEST_CASE("calls from many threads while the plugin is replaced again and again all succeed", "[plugin][reload]") {
+  TempDir dir;
+  const auto installed = install_fixture(dir.path(), "blocker_v1", "libweft_blocker.so");
+  PluginHost host;
+  REQUIRE_FALSE(host.load(installed).has_value());
+  std::atomic<bool> done{false};
+  std::atomic<int> calls{0};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> callers;
+  for (int i = 0; i < 4; ++i) {
+    callers.emplace_back([&] {
+      const Json no_input = nullptr;
+      while (!done) {
+        const auto outcome = host.run(blocker_call("version", no_input));
+        const bool known = outcome.ok() && (outcome.output().at("version") == "1.0.0" ||
+                                            outcome.output().at("version") == "2.0.0");
+        if (!known) ++failures;
+        ++calls;
+      }
+    });
+  }
+  for (int round = 0; round < 20; ++round) {
+    install_fixture(dir.path(), round % 2 == 0 ? "blocker_v2" : "blocker_v1", "libweft_blocker.so");
+    REQUIRE_FALSE(host.reload(installed).has_value());
+  }
+  done = true;
+  for (auto& caller : callers) caller.join();
+  CHECK(failures == 0);
+  CHECK(calls > 20);
+  // Only the last build is still mapped: every replaced one was unloaded.
+  CHECK(mapped_files("libweft_blocker.so").size() == 1);
+  CHECK(host.plugins().at(0).version == "1.0.0");
 }
