@@ -1,6 +1,7 @@
 #include "cli/args.hpp"
 #include "cli/cli.hpp"
 #include "cli/commands.hpp"
+#include "cli/plugin_loading.hpp"
 #include "cli/serve_options.hpp"
 #include "definitions/loader.hpp"
 #include "embedded_db/cluster.hpp"
@@ -22,7 +23,8 @@ constexpr const char* kHelp =
     "usage: weft serve [--config weft.yaml] [--workflows DIR] [--plugins DIR] [--db URL]\n"
     "                  [--workers N] [--db-pool N] [--db-pool-timeout 5s] [--lease 15s] [--slow-query 200ms]\n"
     "                  [--log-format text|json]\n"
-    "runs the host: routes stored events to workflows and executes them until SIGINT/SIGTERM";
+    "runs the host: routes stored events to workflows and executes them until SIGINT/SIGTERM\n"
+    "--plugins DIR loads every *.so in DIR as a C++ plugin (settings: `plugins:` in the config file)";
 
 sigset_t stop_signals() {
   sigset_t set;
@@ -52,15 +54,17 @@ int run_serve(const CommandArgs& raw) {
   std::error_code ec;
   if (!std::filesystem::is_directory(options.workflows, ec))
     throw UsageError("workflows directory '" + options.workflows + "' does not exist (use --workflows)");
-  auto loaded = definitions::load_directory(options.workflows);
+  std::shared_ptr<plugins::PluginHost> plugin_host;
+  definitions::LoadOptions load_options;
+  if (options.plugins) {
+    plugin_host = load_plugins(*options.plugins, options.plugin_configs);
+    load_options = checked_against(plugin_host);
+  }
+  auto loaded = definitions::load_directory(options.workflows, load_options);
   if (!loaded.diagnostics.empty()) {
     for (const auto& diagnostic : loaded.diagnostics) std::fprintf(stderr, "%s\n", diagnostic.to_string().c_str());
     throw UsageError(std::to_string(loaded.diagnostics.size()) + " error(s) in " + options.workflows +
                      "; fix them or run 'weft validate'");
-  }
-  if (options.plugins) {
-    spdlog::warn("--plugins {}: plugin loading is not available in this build yet; plugin steps fail",
-                 *options.plugins);
   }
 
   std::string url;
@@ -85,6 +89,7 @@ int run_serve(const CommandArgs& raw) {
   engine_options.slow_query = options.slow_query;
   engine_options.workflows_dir = std::filesystem::absolute(options.workflows);
   engine_options.lua_memory_limit_bytes = options.lua_memory_limit_bytes;
+  engine_options.plugins = plugin_host;
   engine::Engine engine(engine_options, loaded.definitions);
   try {
     engine.start();

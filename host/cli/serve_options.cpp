@@ -1,6 +1,7 @@
 #include "cli/serve_options.hpp"
 
 #include "common/duration.hpp"
+#include "definitions/yaml_reader.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -52,7 +53,12 @@ void apply_config_file(const std::string& file, ServeOptions& options) {
     const auto key = entry.first.as<std::string>();
     const auto& value = entry.second;
     const auto context = where(file, value) + key + ": ";
-    if (key == "plugins" && value.IsMap()) continue;  // per-plugin settings, read by the plugin host
+    if (key == "plugins") {
+      // Per-plugin settings, handed to each plugin's init as JSON.
+      if (!value.IsMap()) throw UsageError(context + "expected a mapping of plugin name to its settings");
+      options.plugin_configs = definitions::to_json(value);
+      continue;
+    }
     if (!value.IsScalar()) throw UsageError(context + "expected a single value");
     const auto text = value.as<std::string>();
     if (key == "workflows") options.workflows = text;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "cli/args.hpp"
+#include "common/json.hpp"
 #include "common/log.hpp"
 
 #include <chrono>
@@ -13,6 +14,8 @@ namespace weft::cli {
 struct ServeOptions {
   std::string workflows = "workflows";
   std::optional<std::string> plugins;
+  /// The config file's `plugins:` mapping: each plugin's own settings, by plugin name (null: none).
+  Json plugin_configs;
   std::optional<std::string> db;
   std::optional<std::string> http;
   int workers = 4;

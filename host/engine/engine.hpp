@@ -5,6 +5,7 @@
 #pragma once
 
 #include "definitions/definition.hpp"
+#include "plugins/plugin_host.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -32,6 +33,8 @@ struct EngineOptions {
   std::chrono::milliseconds slow_query{200};
   /// On stop, how long running attempts may take to finish before they are interrupted.
   std::chrono::milliseconds drain_timeout{10000};
+  /// Runs `plugin:` actions; null: they fail with `unknown_action`.
+  std::shared_ptr<const plugins::PluginHost> plugins;
 };
 
 class Engine {

@@ -659,7 +659,7 @@ StepOutcome Engine::Impl::guarded_attempt(ExecutionRun& run, AttemptTarget targe
   const auto& step = *run.steps()[target.index].definition;
   const auto run_it = [&] {
     return run_attempt_of(run, target, state, steps_scope, context.vm(), options_.lua_memory_limit_bytes,
-                          database, outbox, lock);
+                          database, outbox, lock, options_.plugins.get());
   };
   if (target.compensation || !step.circuit_breaker) return run_it();
   const auto& action = step.action;

@@ -1,13 +1,47 @@
 #include "engine/step_runner.hpp"
 
+#include "common/duration.hpp"
+#include "engine/plugin_services.hpp"
+
 #include <filesystem>
 
 namespace weft::engine {
 namespace {
 
-[[maybe_unused]] StepOutcome unsupported(const std::string& what) {
-  return StepOutcome::failure(
-      StepError{"unsupported", what + " steps are not supported by this host yet", false, nullptr});
+/// A plugin call cannot be interrupted: its deadline is checked when it returns.
+StepOutcome run_plugin_action(ExecutionRun& run, AttemptTarget target, const ActionState& state,
+                              const definitions::Action& action, const plugins::PluginHost* plugins,
+                              lua::Database* database, std::vector<Json>* outbox,
+                              std::chrono::steady_clock::time_point deadline) {
+  if (plugins == nullptr) {
+    return StepOutcome::failure(StepError{"unknown_action",
+                                          "cannot run " + action.plugin + "." + action.plugin_action +
+                                              ": this host was started without a plugins directory (--plugins)",
+                                          false, nullptr});
+  }
+  const auto& record = run.record();
+  PluginServices services(database, outbox);
+  plugins::ActionCall call;
+  call.plugin = action.plugin;
+  call.action = action.plugin_action;
+  call.execution_id = record.id;
+  call.workflow = record.workflow;
+  call.version = record.version;
+  call.step = run.attempt_id(target);
+  call.attempt = state.attempts;
+  call.trace_id = record.trace_id;
+  call.idempotency_key = record.id + ":" + call.step;
+  call.input = &state.input;
+  call.services = &services;
+  auto outcome = plugins->run(call);
+  if (std::chrono::steady_clock::now() > deadline) {
+    // Whatever it returned came too late; a transactional step's work is rolled back with it.
+    return StepOutcome::failure(StepError{
+        "timeout", action.plugin + "." + action.plugin_action + " exceeded its timeout of " +
+                       format_duration(action.timeout) + " (checked when the call returned)",
+        true, nullptr});
+  }
+  return outcome;
 }
 
 std::string chunk_name_of(const definitions::Definition& definition, const std::string& script) {
@@ -25,13 +59,19 @@ StepOutcome evaluate_template(const definitions::ValueTemplate& value, const lua
 
 StepOutcome run_attempt_of(ExecutionRun& run, AttemptTarget target, const ActionState& state,
                            const Json& steps_scope, lua::Vm& vm, std::size_t memory_limit_bytes,
-                           lua::Database* database, std::vector<Json>* outbox, const Json* lock) {
+                           lua::Database* database, std::vector<Json>* outbox, const Json* lock,
+                           const plugins::PluginHost* plugins) {
   const auto& step = *run.steps()[target.index].definition;
   if (!target.compensation && step.kind != definitions::StepKind::Action) {
     return StepOutcome::failure(StepError{"internal", "a wait or sleep step has no action to run", false, nullptr});
   }
   const auto& action = run.action(target);
-  if (action.kind == definitions::ActionKind::Plugin) return unsupported("plugin");
+  auto deadline = std::chrono::steady_clock::now() + action.timeout;
+  // Compensations run after the execution's deadline too: that is when a timeout needs them.
+  if (!target.compensation && run.deadline() && *run.deadline() < deadline) deadline = *run.deadline();
+  if (action.kind == definitions::ActionKind::Plugin) {
+    return run_plugin_action(run, target, state, action, plugins, database, outbox, deadline);
+  }
 
   const auto& definition = run.definition();
   const auto script = definition.source.scripts.find(action.script);
@@ -39,10 +79,6 @@ StepOutcome run_attempt_of(ExecutionRun& run, AttemptTarget target, const Action
     return StepOutcome::failure(StepError{
         "invalid_script", "script '" + action.script + "' is not in the definition", false, nullptr});
   }
-
-  auto deadline = std::chrono::steady_clock::now() + action.timeout;
-  // Compensations run after the execution's deadline too: that is when a timeout needs them.
-  if (!target.compensation && run.deadline() && *run.deadline() < deadline) deadline = *run.deadline();
 
   const auto& record = run.record();
   lua::StepCall call;

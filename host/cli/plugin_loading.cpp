@@ -1,0 +1,26 @@
+#include "cli/plugin_loading.hpp"
+
+#include "cli/args.hpp"
+
+#include <filesystem>
+
+namespace weft::cli {
+
+std::shared_ptr<plugins::PluginHost> load_plugins(const std::string& dir, const Json& configs) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec))
+    throw UsageError("plugins directory '" + dir + "' does not exist (use --plugins)");
+  auto host = std::make_shared<plugins::PluginHost>(configs);
+  host->load_directory(dir);
+  return host;
+}
+
+definitions::LoadOptions checked_against(std::shared_ptr<const plugins::PluginHost> host) {
+  definitions::LoadOptions options;
+  options.check_plugin_action = [host = std::move(host)](const std::string& plugin, const std::string& action) {
+    return host->check(plugin, action);
+  };
+  return options;
+}
+
+}  // namespace weft::cli
