@@ -46,13 +46,18 @@ std::vector<NullableText> bind(const std::vector<Json>& params) {
   return bound;
 }
 
-const char* isolation_sql(IsolationLevel isolation) {
+// One round trip opens the transaction with its isolation level and statement
+// timeout. The level is always named: the server's default may not be READ COMMITTED.
+std::string begin_sql(IsolationLevel isolation, std::optional<std::chrono::milliseconds> statement_timeout) {
+  std::string sql = "BEGIN ISOLATION LEVEL ";
   switch (isolation) {
-    case IsolationLevel::RepeatableRead: return "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ";
-    case IsolationLevel::Serializable: return "SET TRANSACTION ISOLATION LEVEL SERIALIZABLE";
-    case IsolationLevel::ReadCommitted: break;
+    case IsolationLevel::RepeatableRead: sql += "REPEATABLE READ"; break;
+    case IsolationLevel::Serializable: sql += "SERIALIZABLE"; break;
+    case IsolationLevel::ReadCommitted: sql += "READ COMMITTED"; break;
   }
-  return "SET TRANSACTION ISOLATION LEVEL READ COMMITTED";
+  // A number the host computed, never text from a definition or a script.
+  if (statement_timeout) sql += "; SET LOCAL statement_timeout = " + std::to_string(statement_timeout->count());
+  return sql;
 }
 
 template <typename Body>
@@ -69,9 +74,32 @@ auto classified(Body&& body) -> decltype(body()) {
 }  // namespace
 
 struct StepTransaction::Impl {
+  // BEGIN and COMMIT are ours (see begin_sql), so the statements run through a
+  // nontransaction; the destructor rolls back what was not committed.
   explicit Impl(pqxx::connection_base& connection) : txn(connection) {}
-  pqxx::work txn;
-  bool committed = false;
+  ~Impl() {
+    if (!open) return;
+    try {
+      txn.exec("ROLLBACK");
+    } catch (const std::exception&) {
+      // The connection is gone, and the server rolled back with it.
+    }
+  }
+  pqxx::nontransaction txn;
+  bool open = false;
+  // A failed statement aborts the transaction until a ROLLBACK TO SAVEPOINT;
+  // the server would answer a COMMIT then with a silent ROLLBACK.
+  bool aborted = false;
+
+  template <typename Body>
+  auto guard(Body&& body) -> decltype(body()) {
+    try {
+      return classified(std::forward<Body>(body));
+    } catch (...) {
+      aborted = true;
+      throw;
+    }
+  }
   int savepoints = 0;
   std::chrono::milliseconds slow_query{200};
   int queries = 0;
@@ -102,19 +130,16 @@ StepTransaction::StepTransaction(Store& store, IsolationLevel isolation,
   classified([&] {
     impl_ = std::make_unique<Impl>(store.connection());
     impl_->slow_query = slow_query;
-    impl_->txn.exec(isolation_sql(isolation));
-    if (statement_timeout) {
-      impl_->txn.exec_params("SELECT set_config('statement_timeout', $1, true)",
-                             std::to_string(statement_timeout->count()));
-    }
+    impl_->txn.exec(begin_sql(isolation, statement_timeout));
+    impl_->open = true;
     return 0;
   });
 }
 
-StepTransaction::~StepTransaction() = default;  // pqxx::work rolls back if not committed
+StepTransaction::~StepTransaction() = default;  // Impl rolls back if not committed
 
 Json StepTransaction::query(std::string_view sql, const std::vector<Json>& params) {
-  return classified([&] {
+  return impl_->guard([&] {
     const auto bound = bind(params);
     const auto result = impl_->timed(sql, [&] {
       return impl_->txn.exec_params(std::string(sql), pqxx::prepare::make_dynamic_params(bound));
@@ -131,7 +156,7 @@ Json StepTransaction::query(std::string_view sql, const std::vector<Json>& param
 }
 
 std::int64_t StepTransaction::exec(std::string_view sql, const std::vector<Json>& params) {
-  return classified([&] {
+  return impl_->guard([&] {
     const auto bound = bind(params);
     const auto result = impl_->timed(sql, [&] {
       return impl_->txn.exec_params(std::string(sql), pqxx::prepare::make_dynamic_params(bound));
@@ -142,7 +167,7 @@ std::int64_t StepTransaction::exec(std::string_view sql, const std::vector<Json>
 
 // Names are generated here, never taken from scripts, so they are safe to splice into SQL.
 std::string StepTransaction::begin_savepoint() {
-  return classified([&] {
+  return impl_->guard([&] {
     std::string name = "weft_sp_" + std::to_string(++impl_->savepoints);
     impl_->txn.exec("SAVEPOINT " + name);
     return name;
@@ -150,28 +175,29 @@ std::string StepTransaction::begin_savepoint() {
 }
 
 void StepTransaction::release_savepoint(const std::string& name) {
-  classified([&] {
+  impl_->guard([&] {
     impl_->txn.exec("RELEASE SAVEPOINT " + name);
     return 0;
   });
 }
 
 void StepTransaction::rollback_to_savepoint(const std::string& name) {
-  classified([&] {
+  impl_->guard([&] {
     impl_->txn.exec("ROLLBACK TO SAVEPOINT " + name);
     return 0;
   });
+  impl_->aborted = false;  // back to a state before the failure
 }
 
 void StepTransaction::unlock(const std::string& key, std::int64_t token) {
-  classified([&] {
+  impl_->guard([&] {
     impl_->txn.exec_params("DELETE FROM weft.locks WHERE key = $1 AND token = $2", key, token);
     return 0;
   });
 }
 
 bool StepTransaction::checkpoint(const Lease& lease, const Checkpoint& checkpoint) {
-  return classified([&] { return write_checkpoint(impl_->txn, lease, checkpoint); });
+  return impl_->guard([&] { return write_checkpoint(impl_->txn, lease, checkpoint); });
 }
 
 void StepTransaction::describe_connection(Json info) { impl_->connection_info = std::move(info); }
@@ -186,9 +212,13 @@ Json StepTransaction::stats(std::string_view outcome) const {
 }
 
 void StepTransaction::commit() {
-  classified([&] {
-    impl_->txn.commit();
-    impl_->committed = true;
+  if (impl_->aborted) {
+    throw SqlError(StepError{"unknown", "the transaction cannot commit: a statement in it failed", false,
+                             JsonObject{{"sqlstate", "25P02"}}});
+  }
+  impl_->guard([&] {
+    impl_->txn.exec("COMMIT");
+    impl_->open = false;
     return 0;
   });
 }
