@@ -59,6 +59,9 @@ void Engine::Impl::start() {
   pool_options.size = options_.db_pool > 0 ? options_.db_pool : options_.workers;
   pool_options.acquire_timeout = options_.db_pool_timeout;
   connections_ = std::make_unique<store::ConnectionPool>(options_.database_url, pool_options);
+  // A lane per four workers: enough parallel writers to keep the database busy,
+  // few enough that busy lanes make checkpoints share commits.
+  checkpoints_ = std::make_unique<store::GroupCommit>(options_.database_url, std::max(2, options_.workers / 4));
   pool_ = std::make_unique<WorkerPool>(options_.workers, *connections_, vm_options);
   timers_ = std::make_unique<TimerQueue>();
   dispatcher_ = std::thread([this] { dispatch_loop(); });
@@ -103,6 +106,12 @@ void Engine::Impl::dispatch_loop() {
   std::unique_ptr<store::Notifier> notifier;
   auto last_maintenance = std::chrono::steady_clock::time_point{};
   int failures = 0;
+  // What a pass has to do. Each costs round trips, so a pass does only what a
+  // wake-up asked for; the safety poll (a wait that timed out) does everything.
+  bool route_due = true;
+  bool claim_due = true;
+  bool cancels_due = true;
+  auto next_claimable = std::chrono::steady_clock::time_point::max();
 
   while (!stopping_) {
     try {
@@ -111,20 +120,39 @@ void Engine::Impl::dispatch_loop() {
       if (!notifier) {
         notifier = std::make_unique<store::Notifier>(
             options_.database_url, std::vector<std::string>{store::kEventsChannel, store::kWorkChannel});
+        route_due = claim_due = cancels_due = true;  // hints sent while we were not listening are lost
       }
-      while (!stopping_ &&
-             store->route_events(kRouteBatch, [&](const auto& event) { return route(event, vm); }) > 0) {
+      if (route_due) {
+        int routed;
+        while (!stopping_ &&
+               (routed = store->route_events(kRouteBatch, [&](const auto& event) { return route(event, vm); })) > 0) {
+          claim_due = true;
+          admission_due_ = true;
+          if (routed < kRouteBatch) break;
+        }
+        route_due = false;
       }
       const auto now = std::chrono::steady_clock::now();
       if (now - last_maintenance >= options_.lease / 3) {
         last_maintenance = now;
-        if (const int freed = store->reap_expired_hosts(host_id_); freed > 0)
+        if (const int freed = store->reap_expired_hosts(host_id_); freed > 0) {
           spdlog::warn("recovered {} execution(s) from host(s) whose lease expired", freed);
+          claim_due = true;
+        }
         sweep_orphans(*store);
       }
-      store->admit_pending();
-      claim_batch(*store);
-      forward_cancels(*store);
+      if (admission_due_.exchange(false) && store->admit_pending() > 0) claim_due = true;
+      if (claim_due || now >= next_claimable) {
+        claim_due = false;
+        claim_batch(*store);
+        const auto due_in = store->next_claimable_in();
+        next_claimable = due_in ? std::chrono::steady_clock::now() + std::chrono::milliseconds(*due_in)
+                                : std::chrono::steady_clock::time_point::max();
+      }
+      if (cancels_due) {
+        cancels_due = false;
+        forward_cancels(*store);
+      }
       failures = 0;
 
       auto timeout = kSafetyPoll;
@@ -133,9 +161,10 @@ void Engine::Impl::dispatch_loop() {
         std::lock_guard lock(active_mutex_);
         has_room = static_cast<int>(active_.size()) < options_.max_active_executions;
       }
-      if (has_room) {
-        if (const auto due_in = store->next_claimable_in())
-          timeout = std::min<std::chrono::milliseconds>(timeout, std::chrono::milliseconds(*due_in));
+      if (has_room && next_claimable != std::chrono::steady_clock::time_point::max()) {
+        timeout = std::min(timeout, std::max(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                 next_claimable - std::chrono::steady_clock::now()),
+                                             std::chrono::milliseconds(0)));
       }
       // Wake for the next reaping round too: with a lease shorter than 3 x the
       // safety poll, an idle host would otherwise reap dead peers up to
@@ -143,7 +172,12 @@ void Engine::Impl::dispatch_loop() {
       const auto maintenance_in = std::chrono::duration_cast<std::chrono::milliseconds>(
           last_maintenance + options_.lease / 3 - std::chrono::steady_clock::now());
       timeout = std::min(timeout, std::max(maintenance_in, std::chrono::milliseconds(0)));
-      if (!stopping_ && timeout.count() > 0) notifier->wait(timeout, wake_fd_);
+      if (stopping_ || timeout.count() <= 0) continue;
+      const auto wakeup = notifier->wait(timeout, wake_fd_);
+      if (wakeup.on(store::kEventsChannel)) route_due = true;
+      if (wakeup.on(store::kWorkChannel)) claim_due = cancels_due = admission_due_ = true;
+      if (wakeup.poked) claim_due = true;
+      if (wakeup.timed_out()) route_due = claim_due = cancels_due = admission_due_ = true;
     } catch (const std::exception& error) {
       ++failures;
       const auto pause = backoff_after(failures);
@@ -184,6 +218,9 @@ void Engine::Impl::rejoin(store::Store& store) {
 void Engine::Impl::claim_batch(store::Store& store) {
   for (;;) {
     if (stopping_) return;
+    // Set before looking at the room, so that a run retiring from here on
+    // wakes the dispatcher: claimable work may be waiting for that room.
+    claims_wait_for_room_ = true;
     int room;
     {
       std::lock_guard lock(active_mutex_);
@@ -212,7 +249,10 @@ void Engine::Impl::claim_batch(store::Store& store) {
       }
       pool_->post([this, run](WorkerContext& context) { resume(run, context); });
     }
-    if (static_cast<int>(claimed.size()) < limit) return;
+    if (static_cast<int>(claimed.size()) < limit) {
+      claims_wait_for_room_ = false;  // nothing more to claim; new work comes with a notification
+      return;
+    }
   }
 }
 
@@ -356,6 +396,12 @@ void Engine::Impl::report_pool_usage(bool always) {
               "peak {} of {} in use",
               stats.acquired, stats.waited, average_wait, stats.wait_ms_max, stats.timed_out, stats.peak_in_use,
               stats.size);
+  if (!always || !checkpoints_) return;
+  const auto shared = checkpoints_->take_stats();
+  if (shared.commits > 0) {
+    spdlog::info("checkpoints: {} in {} commit(s), {:.1f} per commit", shared.checkpoints, shared.commits,
+                 static_cast<double>(shared.checkpoints) / static_cast<double>(shared.commits));
+  }
 }
 
 void Engine::Impl::drain_and_release() {

@@ -9,6 +9,7 @@
 #include "engine/worker_pool.hpp"
 #include "routing/router.hpp"
 #include "store/connection_pool.hpp"
+#include "store/group_commit.hpp"
 #include "store/step_transaction.hpp"
 #include "store/store.hpp"
 
@@ -54,7 +55,8 @@ class Engine::Impl {
   // --- engine.cpp: threads, claiming, routing ------------------------------
   void dispatch_loop();
   void heartbeat_loop();
-  /// Logs the connection pool's usage since the last report when workers had to wait.
+  /// Logs the connection pool's usage and how many checkpoints shared each
+  /// commit since the last report; periodically only when workers had to wait.
   void report_pool_usage(bool always);
   void claim_batch(store::Store& store);
   void sweep_orphans(store::Store& store);
@@ -136,12 +138,17 @@ class Engine::Impl {
 
   CircuitBreakers breakers_;  // per action, across all executions on this host
   std::unique_ptr<store::ConnectionPool> connections_;  // outlives the workers that borrow from it
+  std::unique_ptr<store::GroupCommit> checkpoints_;     // plain checkpoints share commits
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<TimerQueue> timers_;
   std::thread dispatcher_;
   std::thread heartbeat_;
   int wake_fd_ = -1;
 
+  /// The last claim stopped because this host was full: a retiring run wakes the dispatcher.
+  std::atomic<bool> claims_wait_for_room_{false};
+  /// Pending executions may be admissible (a run with a concurrency key finished, events routed, ...).
+  std::atomic<bool> admission_due_{true};
   std::atomic<bool> stopping_{false};
   std::atomic<bool> draining_{false};
   std::atomic<bool> rejoin_needed_{false};

@@ -362,7 +362,7 @@ std::optional<Millis> Engine::Impl::apply_outcome(ExecutionRun& run, AttemptTarg
 
 bool Engine::Impl::commit(const RunPtr& run, WorkerContext& context, store::Checkpoint checkpoint) {
   try {
-    if (!context.store().checkpoint(run->lease(), checkpoint)) {
+    if (!checkpoints_->write(run->lease(), checkpoint)) {
       spdlog::warn("execution {} now belongs to another host (fenced out); dropping it here",
                    run->record().id);
       run->abandoned = true;
@@ -402,6 +402,7 @@ void Engine::Impl::finish_commit(const RunPtr& run, const store::Checkpoint& che
                   checkpoint.park->wake_in_ms);
     run->abandoned = true;
     retire(*run);
+    wake_dispatcher();  // its wake-up time may be the next thing to claim
     return;
   }
   if (!checkpoint.finish) return;
@@ -427,7 +428,12 @@ void Engine::Impl::retire(const ExecutionRun& run) {
     std::lock_guard lock(active_mutex_);
     active_.erase(run.record().id);
   }
-  wake_dispatcher();  // room for another claim
+  // A finished run frees a concurrency slot; pending ones may be admitted now.
+  const bool frees_slot = run.definition().concurrency.has_value();
+  if (frees_slot) admission_due_ = true;
+  // Wake the dispatcher only when it has something to do: claims held back
+  // for lack of room, or an admission. Waking it for nothing costs round trips.
+  if (claims_wait_for_room_ || frees_slot) wake_dispatcher();
 }
 
 void Engine::Impl::schedule_retry(const RunPtr& run, AttemptTarget target, Millis delay) {

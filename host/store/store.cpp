@@ -6,6 +6,7 @@
 #include "store/statements.hpp"
 
 #include <pqxx/pqxx>
+#include <spdlog/spdlog.h>
 
 #include <unistd.h>
 
@@ -357,6 +358,38 @@ bool Store::checkpoint(const Lease& lease, const Checkpoint& checkpoint) {
     pqxx::nontransaction txn(connection_->db);
     return write_checkpoint(txn, lease, checkpoint);
   });
+}
+
+void Store::checkpoint_batch(const std::vector<BatchedCheckpoint*>& batch) {
+  const auto one_by_one = [&] {
+    for (auto* entry : batch) {
+      try {
+        entry->written = checkpoint(*entry->lease, *entry->checkpoint);
+      } catch (...) {
+        entry->failure = std::current_exception();
+      }
+    }
+  };
+  if (batch.size() == 1) return one_by_one();
+  bool statements_done = false;
+  try {
+    pqxx::work txn(connection_->db);
+    for (auto* entry : batch) entry->written = write_checkpoint(txn, *entry->lease, *entry->checkpoint);
+    statements_done = true;
+    txn.commit();
+    return;
+  } catch (const std::exception& error) {
+    if (statements_done || !connection_->db.is_open()) {
+      // The COMMIT failed or the connection broke: every write is in doubt.
+      const auto failure =
+          std::make_exception_ptr(StoreError("writing checkpoints: " + describe_sql_error(error)));
+      for (auto* entry : batch) entry->failure = failure;
+      return;
+    }
+    spdlog::warn("a batch of {} checkpoints failed ({}); writing them one by one", batch.size(),
+                 describe_sql_error(error));
+  }
+  one_by_one();
 }
 
 std::vector<Lease> Store::owned_executions(const std::string& host_id) {

@@ -7,12 +7,15 @@
 
 #include "store/records.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pqxx {
@@ -70,6 +73,17 @@ class Store {
   std::optional<std::int64_t> next_claimable_in();
   /// Writes one checkpoint in one statement. False: fenced out (nothing written).
   bool checkpoint(const Lease& lease, const Checkpoint& checkpoint);
+  /// One checkpoint of a batch written by checkpoint_batch, and what became of it.
+  struct BatchedCheckpoint {
+    const Lease* lease = nullptr;
+    const Checkpoint* checkpoint = nullptr;
+    bool written = false;        // false: fenced out
+    std::exception_ptr failure;  // a StoreError; the checkpoint may or may not have committed
+  };
+  /// Writes several executions' checkpoints with one commit. If a statement
+  /// fails, nothing of the batch commits and each is written on its own, so
+  /// one bad checkpoint costs no other its write. Never throws.
+  void checkpoint_batch(const std::vector<BatchedCheckpoint*>& batch);
   /// Executions this host holds in the database (to find ones it lost track of).
   std::vector<Lease> owned_executions(const std::string& host_id);
   /// Gives an execution back (e.g. on shutdown): claimable by any host at once.
@@ -127,9 +141,18 @@ class Notifier {
   ~Notifier();
   Notifier(const Notifier&) = delete;
   Notifier& operator=(const Notifier&) = delete;
-  /// Blocks up to `timeout`, or until `wake_fd` (an eventfd, -1 for none) is
-  /// readable; true when at least one notification arrived.
-  bool wait(std::chrono::milliseconds timeout, int wake_fd = -1);
+  /// What ended a wait; several may hold at once.
+  struct Wakeup {
+    std::vector<std::string> channels;  // that received notifications
+    bool poked = false;                 // `wake_fd` was signalled
+    bool timed_out() const { return channels.empty() && !poked; }
+    bool on(std::string_view channel) const {
+      return std::find(channels.begin(), channels.end(), channel) != channels.end();
+    }
+  };
+  /// Blocks up to `timeout`, or until a notification arrives or `wake_fd` (an
+  /// eventfd, -1 for none) is readable.
+  Wakeup wait(std::chrono::milliseconds timeout, int wake_fd = -1);
 
  private:
   struct Impl;
