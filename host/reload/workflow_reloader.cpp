@@ -69,14 +69,6 @@ WorkflowReloader::WorkflowReloader(engine::Engine& engine, std::filesystem::path
       options_(std::move(options)) {}
 
 void WorkflowReloader::reload() {
-  try {
-    apply_reload();
-  } catch (const std::exception& error) {
-    spdlog::error("reload: {}; the previous definitions keep serving", error.what());
-  }
-}
-
-void WorkflowReloader::apply_reload() {
   std::error_code ec;
   if (!std::filesystem::is_directory(workflows_dir_, ec)) {
     // Most likely mid-checkout or mid-move: dropping every workflow would be worse.

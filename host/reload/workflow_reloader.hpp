@@ -23,13 +23,13 @@ class WorkflowReloader {
   WorkflowReloader(engine::Engine& engine, std::filesystem::path workflows_dir, std::string database_url,
                    std::vector<definitions::DefinitionPtr> serving, definitions::LoadOptions options = {});
 
-  /// Reloads the directory now. Never throws: every problem is logged and
-  /// whatever cannot be applied leaves the previous definitions serving.
-  /// Call from one thread at a time (the watcher's).
+  /// Reloads the directory now. Errors in definitions are logged and leave
+  /// those workflows on their previous version. Throws store::StoreError when
+  /// the new definitions cannot be stored: nothing changed, and calling again
+  /// later retries (the watcher does). Call from one thread at a time.
   void reload();
 
  private:
-  void apply_reload();
   void log_changes(const ReloadPlan& plan);
   /// Says so when a workflow that had errors loads again without changing version.
   void log_recovered(const ReloadPlan& plan);

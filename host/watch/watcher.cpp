@@ -58,6 +58,7 @@ struct DirectoryWatcher::Impl {
   std::unordered_map<int, Watch> watches;  // by inotify watch descriptor
   std::optional<Clock::time_point> burst_began;
   Clock::time_point last_event;
+  std::optional<Clock::time_point> retry_at;  // a callback threw: its changes are reported again then
   alignas(inotify_event) char buffer[64 * 1024];
 
   ~Impl() {
@@ -171,15 +172,21 @@ struct DirectoryWatcher::Impl {
     }
   }
 
-  Clock::time_point burst_due() const {
-    return std::min(last_event + options.quiet_period, *burst_began + options.max_delay);
+  /// When the pending changes are to be reported: the burst ended, or a failed report is retried.
+  std::optional<Clock::time_point> report_due() const {
+    std::optional<Clock::time_point> due = retry_at;
+    if (burst_began) {
+      const auto burst_end = std::min(last_event + options.quiet_period, *burst_began + options.max_delay);
+      due = due ? std::min(*due, burst_end) : burst_end;
+    }
+    return due;
   }
 
-  /// Milliseconds poll() may sleep: until the burst is due, or the next look for a missing root.
+  /// Milliseconds poll() may sleep: until the report is due, or the next look for a missing root.
   int poll_timeout() const {
     std::optional<milliseconds> timeout;
-    if (burst_began) {
-      const auto left = std::chrono::ceil<milliseconds>(burst_due() - Clock::now());
+    if (const auto due = report_due()) {
+      const auto left = std::chrono::ceil<milliseconds>(*due - Clock::now());
       timeout = std::max(left, milliseconds(0));
     }
     const bool missing = std::any_of(roots.begin(), roots.end(), [](const Root& root) { return !root.present; });
@@ -189,17 +196,24 @@ struct DirectoryWatcher::Impl {
 
   void report() {
     burst_began.reset();
+    retry_at.reset();
     for (auto& root : roots) {
       if (root.pending.empty()) continue;
       const std::vector<fs::path> changed(root.pending.begin(), root.pending.end());
       root.pending.clear();
+      std::string failure;
       try {
         root.watched.on_change(changed);
       } catch (const std::exception& error) {
-        spdlog::error("watch: handling changes in {} failed: {}", root.watched.directory.string(), error.what());
+        failure = error.what();
       } catch (...) {
-        spdlog::error("watch: handling changes in {} failed with an unknown error", root.watched.directory.string());
+        failure = "an unknown error";
       }
+      if (failure.empty()) continue;
+      spdlog::error("watch: handling changes in {} failed: {}; trying again in {}ms",
+                    root.watched.directory.string(), failure, options.retry_delay.count());
+      root.pending.insert(changed.begin(), changed.end());
+      retry_at = Clock::now() + options.retry_delay;
     }
   }
 
@@ -215,7 +229,7 @@ struct DirectoryWatcher::Impl {
       try {
         if (ready > 0 && (fds[1].revents & POLLIN)) read_events();
         look_for_missing_roots();
-        if (burst_began && Clock::now() >= burst_due()) report();
+        if (const auto due = report_due(); due && Clock::now() >= *due) report();
       } catch (const std::exception& error) {  // e.g. out of memory: keep watching
         spdlog::error("watch: {}", error.what());
       }

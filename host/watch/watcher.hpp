@@ -16,7 +16,8 @@ namespace weft::watch {
 
 /// Receives the changed paths of one burst (absolute, sorted, each once; the
 /// root itself when it disappeared, came back, or events were lost). Runs on
-/// the watcher's thread; whatever it throws is logged and dropped.
+/// the watcher's thread. When it throws, the error is logged and the same
+/// paths are reported again `retry_delay` later (with any newer changes).
 using ChangeCallback = std::function<void(const std::vector<std::filesystem::path>& changed)>;
 
 /// One tree and who is told about its changes. Several roots share one thread,
@@ -31,6 +32,8 @@ struct WatchOptions {
   std::chrono::milliseconds max_delay{1000};
   /// How often a root that does not exist (any more) is looked for.
   std::chrono::milliseconds missing_poll{250};
+  /// After a callback threw (e.g. the database was unreachable), when to call it again.
+  std::chrono::milliseconds retry_delay{2000};
 };
 
 class DirectoryWatcher {
