@@ -92,6 +92,7 @@ int run_serve(const CommandArgs& raw) {
   }
   spdlog::info("serving {} workflow(s) from {}; stop with Ctrl-C", loaded.definitions.size(),
                options.workflows);
+  reload::log_older_live_versions(url, loaded.definitions);
 
   std::unique_ptr<reload::WorkflowReloader> reloader;
   std::unique_ptr<watch::DirectoryWatcher> watcher;

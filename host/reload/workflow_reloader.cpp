@@ -14,17 +14,14 @@ namespace {
 /// Live executions per (workflow, content hash); empty when they cannot be counted.
 class LiveCounts {
  public:
-  LiveCounts(const std::string& database_url, const ReloadPlan& plan) {
-    std::set<std::string> workflows;
-    for (const auto& change : plan.changed) workflows.insert(change.before->id);
-    for (const auto& removed : plan.removed) workflows.insert(removed->id);
+  LiveCounts(const std::string& database_url, const std::set<std::string>& workflows) {
     if (workflows.empty()) return;
     try {
       store::Store store(database_url);
       versions_ = store.live_versions({workflows.begin(), workflows.end()});
       counted_ = true;
     } catch (const std::exception& error) {
-      spdlog::warn("reload: cannot count live executions: {}", error.what());
+      spdlog::warn("cannot count live executions per version: {}", error.what());
     }
   }
 
@@ -38,9 +35,9 @@ class LiveCounts {
     return std::to_string(live) + " live execution(s)";
   }
 
-  /// Versions of `workflow` other than `except` that still have live executions, e.g. "1: 2, 4: 1".
-  std::string older_than(const std::string& workflow, const std::vector<const definitions::Definition*>& except) const {
-    std::string listed;
+  /// Logs the versions of `workflow` other than `except` that still have live executions.
+  void log_older(const std::string& workflow, const std::vector<const definitions::Definition*>& except) const {
+    std::string listed;  // e.g. "1 [0c1d5e2a7b44]: 2, 4e1f09a2c3d5: 1"
     for (const auto& version : versions_) {
       if (version.workflow != workflow) continue;
       bool excluded = false;
@@ -49,7 +46,7 @@ class LiveCounts {
       listed += (listed.empty() ? "" : ", ") + version_label(version.version, version.content_hash) + ": " +
                 std::to_string(version.live);
     }
-    return listed;
+    if (!listed.empty()) spdlog::info("workflow {}: older versions with live executions: {}", workflow, listed);
   }
 
  private:
@@ -58,6 +55,14 @@ class LiveCounts {
 };
 
 }  // namespace
+
+void log_older_live_versions(const std::string& database_url,
+                             const std::vector<definitions::DefinitionPtr>& serving) {
+  std::set<std::string> workflows;
+  for (const auto& definition : serving) workflows.insert(definition->id);
+  const LiveCounts live(database_url, workflows);
+  for (const auto& definition : serving) live.log_older(definition->id, {definition.get()});
+}
 
 WorkflowReloader::WorkflowReloader(engine::Engine& engine, std::filesystem::path workflows_dir,
                                    std::string database_url, std::vector<definitions::DefinitionPtr> serving,
@@ -112,20 +117,21 @@ void WorkflowReloader::log_recovered(const ReloadPlan& plan) {
 }
 
 void WorkflowReloader::log_changes(const ReloadPlan& plan) {
-  const LiveCounts live(database_url_, plan);
+  std::set<std::string> replaced;
+  for (const auto& change : plan.changed) replaced.insert(change.before->id);
+  for (const auto& removed : plan.removed) replaced.insert(removed->id);
+  const LiveCounts live(database_url_, replaced);
   for (const auto& added : plan.added)
     spdlog::info("reload: added workflow {} (version {})", added->id, version_label(*added));
   for (const auto& [before, after] : plan.changed) {
     spdlog::info("reload: changed workflow {}: version {} -> {}; version {} still has {}", before->id,
                  version_label(*before), version_label(*after), version_label(*before), live.of(*before));
-    if (const auto older = live.older_than(before->id, {before.get(), after.get()}); !older.empty())
-      spdlog::info("reload: workflow {}: older versions with live executions: {}", before->id, older);
+    live.log_older(before->id, {before.get(), after.get()});
   }
   for (const auto& removed : plan.removed) {
     spdlog::info("reload: removed workflow {} (version {}): it starts nothing new; {} finish on it",
                  removed->id, version_label(*removed), live.of(*removed));
-    if (const auto older = live.older_than(removed->id, {removed.get()}); !older.empty())
-      spdlog::info("reload: workflow {}: older versions with live executions: {}", removed->id, older);
+    live.log_older(removed->id, {removed.get()});
   }
   spdlog::info("reload: serving {} workflow(s): {} added, {} changed, {} removed, {} kept on their previous version",
                plan.serving.size(), plan.added.size(), plan.changed.size(), plan.removed.size(), plan.kept.size());

@@ -16,6 +16,11 @@ namespace weft::reload {
 
 struct ReloadPlan;
 
+/// Logs, per serving workflow, its other versions that still have live
+/// executions (at start: the versions still finishing). Never throws.
+void log_older_live_versions(const std::string& database_url,
+                             const std::vector<definitions::DefinitionPtr>& serving);
+
 class WorkflowReloader {
  public:
   /// `serving` is what the engine serves now, loaded from `workflows_dir`

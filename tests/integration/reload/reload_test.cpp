@@ -117,6 +117,13 @@ TEST_CASE("an edit serves new executions while a waiting one finishes on its old
   CHECK(line_of(listed.out, before.id).find(" " + before.version + " ") != std::string::npos);
   CHECK(line_of(listed.out, after->id).find(" " + after->version + " ") != std::string::npos);
 
+  // A restarted host says which older versions still have live executions.
+  REQUIRE(host->stop() == 0);
+  host = fx.serve({"--watch"});
+  const std::string older = "workflow greet: older versions with live executions: " + before.version + ": ";
+  REQUIRE(logged(*host, older));
+  CHECK(std::stoi(host->log().substr(host->log().find(older) + older.size())) >= 1);
+
   // The execution started before the edit runs its remaining step with the script it pinned.
   REQUIRE(fx.weft({"signal", before.id, "go"}).exit_code == 0);
   const auto old = fx.finished(before.id);
