@@ -49,7 +49,7 @@ void Engine::Impl::start() {
   store::migrate(options_.database_url);
   {
     store::Store store(options_.database_url);
-    for (const auto& definition : router_->definitions()) store.save_definition(snapshot_of(*definition));
+    for (const auto& definition : router_.load()->definitions()) store.save_definition(snapshot_of(*definition));
     store.register_host(host_id_, options_.lease);
   }
   lua::VmOptions vm_options;
@@ -66,9 +66,27 @@ void Engine::Impl::start() {
   timers_ = std::make_unique<TimerQueue>();
   dispatcher_ = std::thread([this] { dispatch_loop(); });
   heartbeat_ = std::thread([this] { heartbeat_loop(); });
-  for (const auto& problem : router_->problems()) spdlog::warn("{}", problem);
+  for (const auto& problem : router_.load()->problems()) spdlog::warn("{}", problem);
   spdlog::info("host {} started: {} workflow(s), {} worker(s), {} database connection(s), lease {}ms", host_id_,
-               router_->definitions().size(), options_.workers, pool_options.size, options_.lease.count());
+               router_.load()->definitions().size(), options_.workers, pool_options.size, options_.lease.count());
+}
+
+void Engine::Impl::replace_definitions(std::vector<definitions::DefinitionPtr> definitions) {
+  // Snapshots first: an execution routed by the new router may be claimed by
+  // any host, which loads its pinned version from the store.
+  {
+    store::Store store(options_.database_url);
+    for (const auto& definition : definitions) store.save_definition(snapshot_of(*definition));
+  }
+  auto router = std::make_shared<const routing::Router>(std::move(definitions));
+  for (const auto& problem : router->problems()) spdlog::warn("{}", problem);
+  {
+    // Old versions stay: executions pinned to them may still be claimed here.
+    std::lock_guard lock(definitions_mutex_);
+    for (const auto& definition : router->definitions())
+      definitions_.emplace(std::make_pair(definition->id, definition->content_hash), definition);
+  }
+  router_.store(std::move(router));
 }
 
 void Engine::Impl::request_stop() {
@@ -320,7 +338,7 @@ std::vector<store::NewExecution> Engine::Impl::route(const store::EventRecord& r
     return executions;
   }
   std::vector<std::string> problems;
-  const auto router = router_;
+  const auto router = router_.load();  // one snapshot for the whole event, even across a reload
   for (const auto& match : router->match(*parsed.event, vm, &problems)) {
     PlanRequest request;
     request.event = &parsed.event->document;
@@ -457,6 +475,9 @@ Engine::~Engine() = default;
 void Engine::start() { impl_->start(); }
 void Engine::request_stop() { impl_->request_stop(); }
 bool Engine::wait() { return impl_->wait(); }
+void Engine::replace_definitions(std::vector<definitions::DefinitionPtr> definitions) {
+  impl_->replace_definitions(std::move(definitions));
+}
 std::string Engine::host_id() const { return impl_->host_id(); }
 
 }  // namespace weft::engine

@@ -53,6 +53,12 @@ class Engine {
   /// drops what it held and rejoins under a new identity. Returns true.
   bool wait();
 
+  /// Serves `definitions` to new events from now on: stores their snapshots,
+  /// then swaps the router in one step. Executions already started stay on the
+  /// version they are pinned to (replaced and removed ones included). Throws
+  /// store::StoreError, changing nothing, when the snapshots cannot be stored.
+  void replace_definitions(std::vector<definitions::DefinitionPtr> definitions);
+
   /// The current identity (it changes when the host rejoins after losing its lease).
   std::string host_id() const;
 

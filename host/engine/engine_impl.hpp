@@ -41,6 +41,7 @@ class Engine::Impl {
   void start();
   void request_stop();
   bool wait();
+  void replace_definitions(std::vector<definitions::DefinitionPtr> definitions);
 
   EngineOptions options_;
   /// This host's current identity (it changes when the host rejoins after
@@ -131,7 +132,8 @@ class Engine::Impl {
   // --- shared state --------------------------------------------------------
   std::mutex definitions_mutex_;
   std::map<std::pair<std::string, std::string>, definitions::DefinitionPtr> definitions_;
-  std::shared_ptr<const routing::Router> router_;
+  /// Swapped whole on reload; each event is routed by one snapshot of it.
+  std::atomic<std::shared_ptr<const routing::Router>> router_;
 
   std::mutex active_mutex_;
   std::unordered_map<std::string, RunPtr> active_;

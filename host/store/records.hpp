@@ -31,6 +31,14 @@ struct DefinitionSnapshot {
   std::map<std::string, std::string> scripts;  // path as written -> content
 };
 
+/// How many unfinished executions one stored version of a workflow still has.
+struct LiveVersion {
+  std::string workflow;
+  std::string content_hash;
+  std::string version;
+  std::int64_t live = 0;
+};
+
 struct NewExecution {
   std::string id;  // a fresh UUID
   std::string workflow;

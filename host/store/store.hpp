@@ -51,6 +51,8 @@ class Store {
   void save_definition(const DefinitionSnapshot& snapshot);
   std::optional<DefinitionSnapshot> load_definition(const std::string& workflow,
                                                     const std::string& content_hash);
+  /// Versions of these workflows that still have unfinished executions (for reload reports).
+  std::vector<LiveVersion> live_versions(const std::vector<std::string>& workflows);
 
   // --- intake and routing ------------------------------------------------
   /// Stores an event durably; false when (source, id) was already stored.
