@@ -2,6 +2,8 @@
 
 #include "cli/args.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <filesystem>
 
 namespace weft::cli {
@@ -13,6 +15,21 @@ std::shared_ptr<plugins::PluginHost> load_plugins(const std::string& dir, const 
   auto host = std::make_shared<plugins::PluginHost>(configs);
   host->load_directory(dir);
   return host;
+}
+
+bool apply_plugin_changes(plugins::PluginHost& host, const std::vector<std::filesystem::path>& changed) {
+  bool any = false;
+  for (const auto& path : changed) {
+    if (path.extension() != ".so") continue;  // editors' temporary files, READMEs, ...
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(path, ec)) {
+      if (!host.reload(path)) any = true;  // a refusal is logged by the host; the old version keeps serving
+    } else if (host.remove(path)) {
+      spdlog::info("plugin file {} was removed; its actions are no longer served", path.string());
+      any = true;
+    }
+  }
+  return any;
 }
 
 definitions::LoadOptions checked_against(std::shared_ptr<const plugins::PluginHost> host) {

@@ -106,18 +106,26 @@ int run_serve(const CommandArgs& raw) {
   std::unique_ptr<watch::DirectoryWatcher> watcher;
   if (options.watch) {
     // The same spelling of the directory as the first load, so reloads compare file paths like for like.
-    reloader = std::make_unique<reload::WorkflowReloader>(engine, options.workflows, url, loaded.definitions);
-    // One root per watched directory, each with its own callback: the plugins
-    // directory gets its own entry here once plugins are reloadable.
+    reloader = std::make_unique<reload::WorkflowReloader>(engine, options.workflows, url, loaded.definitions,
+                                                          load_options);
+    // One root per watched directory, each with its own callback.
     std::vector<watch::WatchedRoot> roots{
         {options.workflows, [&reloader](const std::vector<std::filesystem::path>&) { reloader->reload(); }}};
+    if (plugin_host) {
+      // Definitions are checked against the plugins loaded now, so a plugin
+      // change re-checks them too (an invalid one keeps its previous version).
+      roots.push_back({*options.plugins, [&reloader, plugin_host](const std::vector<std::filesystem::path>& changed) {
+                         if (apply_plugin_changes(*plugin_host, changed)) reloader->reload();
+                       }});
+    }
     watcher = std::make_unique<watch::DirectoryWatcher>(std::move(roots));
     try {
       watcher->start();
     } catch (const std::exception& error) {
       throw RuntimeError(std::string("--watch: ") + error.what());  // ~Engine drains and stops
     }
-    spdlog::info("watching {} for changes", options.workflows);
+    spdlog::info("watching {}{} for changes", options.workflows,
+                 plugin_host ? " and " + *options.plugins : std::string());
   }
 
   std::atomic<bool> stopped{false};

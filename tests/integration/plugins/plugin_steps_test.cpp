@@ -273,3 +273,47 @@ TEST_CASE("the checkout example pays through the payments plugin and a declined 
   CHECK(txn.exec1("SELECT count(*) FROM payments WHERE order_id = 'c-2'")[0].as<int>() == 0);
   CHECK(txn.exec1("SELECT stock FROM inventory WHERE sku = 'SKU-1'")[0].as<int>() == 498);
 }
+
+TEST_CASE("weft serve --watch replaces an overwritten plugin and stops serving a removed one", "[plugin][reload][pg]") {
+  PluginFixture fx;
+  const auto installed = install_fixture(fx.plugins(), "blocker_v1", "libweft_blocker.so");
+  const auto shutdown_log = fx.dir().path() / "shutdowns.txt";
+  const auto config = fx.dir().write(
+      "weft.yaml", "plugins:\n  blocker: { shutdown_log: \"" + shutdown_log.string() + "\" }\n");
+  fx.workflow("which.yaml", R"(
+id: which
+steps:
+  - id: ask
+    plugin: blocker.version
+    retry: { max_attempts: 1 }
+)");
+  auto host = fx.serve_with_plugins({"--config", config.string(), "--watch"});
+  const auto version_of_new_run = [&] {
+    const auto detail = fx.finished(fx.start("which"));
+    return detail.summary.status == "completed"
+               ? std::string(step_of(detail, "ask").state.output.at("version").as_string())
+               : std::string(detail.summary.status);
+  };
+  REQUIRE(version_of_new_run() == "1.0.0");
+
+  // Overwritten in place, as a deploy would: the host loads a private copy of the new file.
+  std::filesystem::copy_file(weft::test::fixture_plugin("blocker_v2"), installed,
+                             std::filesystem::copy_options::overwrite_existing);
+  REQUIRE(weft::test::eventually([&] { return version_of_new_run() == "2.0.0"; }, std::chrono::seconds(15)));
+  // The old build ran its shutdown hook once its calls were done.
+  REQUIRE(weft::test::eventually([&] {
+    std::ifstream log(shutdown_log);
+    const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+    return text.find("shutdown 1.0.0") != std::string::npos;
+  }));
+
+  std::filesystem::remove(installed);
+  REQUIRE(weft::test::eventually(
+      [&] {
+        const auto detail = fx.finished(fx.start("which"));
+        return detail.summary.status == "failed" &&
+               step_of(detail, "ask").state.error.at("code").as_string() == "unknown_action";
+      },
+      std::chrono::seconds(15)));
+  CHECK(host->running());
+}
