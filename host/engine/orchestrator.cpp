@@ -419,8 +419,17 @@ void Engine::Impl::finish_commit(const RunPtr& run, const store::Checkpoint& che
 }
 
 void Engine::Impl::dispatch(const RunPtr& run, const std::vector<AttemptTarget>& targets) {
-  for (const auto target : targets)
-    pool_->post([this, run, target](WorkerContext& context) { run_attempt(run, target, context); });
+  bool first = true;
+  for (const auto target : targets) {
+    auto task = [this, run, target](WorkerContext& context) { run_attempt(run, target, context); };
+    // The first one continues on this worker; parallel branches go to the others.
+    if (first) {
+      pool_->post_next(std::move(task));
+    } else {
+      pool_->post(std::move(task));
+    }
+    first = false;
+  }
 }
 
 void Engine::Impl::retire(const ExecutionRun& run) {

@@ -55,6 +55,20 @@ WorkerPool::WorkerPool(int threads, store::ConnectionPool& connections, lua::VmO
 
 WorkerPool::~WorkerPool() { stop(); }
 
+namespace {
+// The pool the current thread works for, and the task it runs next.
+thread_local WorkerPool* current_pool = nullptr;
+thread_local WorkerPool::Task next_task;
+}  // namespace
+
+void WorkerPool::post_next(Task task) {
+  if (current_pool == this && !next_task) {
+    next_task = std::move(task);
+    return;
+  }
+  post(std::move(task));
+}
+
 void WorkerPool::post(Task task) {
   {
     std::lock_guard lock(mutex_);
@@ -75,9 +89,13 @@ void WorkerPool::stop() {
 }
 
 void WorkerPool::run(WorkerContext& context) {
+  current_pool = this;
   for (;;) {
     Task task;
-    {
+    if (next_task) {
+      task = std::move(next_task);
+      next_task = nullptr;
+    } else {
       std::unique_lock lock(mutex_);
       available_.wait(lock, [&] { return stopping_ || !tasks_.empty(); });
       if (tasks_.empty()) return;

@@ -59,6 +59,11 @@ class WorkerPool {
   WorkerPool& operator=(const WorkerPool&) = delete;
 
   void post(Task task);
+  /// Like post, but when called from one of this pool's workers the task runs
+  /// on that worker as soon as its current task returns (a run's next step
+  /// stays on the thread that has its state warm, with no hand-off). Only one
+  /// task is kept that way; others are posted.
+  void post_next(Task task);
   /// Finishes queued tasks, then joins the threads.
   void stop();
 

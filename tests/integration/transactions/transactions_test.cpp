@@ -179,9 +179,10 @@ steps:
   return { attempt = ctx.attempt }
 end
 )lua");
-  auto host = fx.serve();
+  // Both exist before the host starts, so one claim takes both and their attempts overlap.
   const auto a = fx.start("transfer", R"({"from":1,"to":2})");
   const auto b = fx.start("transfer", R"({"from":2,"to":1})");
+  auto host = fx.serve();
   const auto first = fx.finished(a);
   const auto second = fx.finished(b);
   CHECK(first.summary.status == "completed");
@@ -220,9 +221,10 @@ steps:
   return { went_off = input.doctor }
 end
 )lua");
-  auto host = fx.serve();
+  // Both exist before the host starts, so one claim takes both and their attempts overlap.
   const auto x = fx.start("leave", R"({"doctor":"alice"})");
   const auto y = fx.start("leave", R"({"doctor":"bob"})");
+  auto host = fx.serve();
   const auto dx = fx.finished(x);
   const auto dy = fx.finished(y);
   int serialization_failures = 0, completed = 0, refused = 0;
