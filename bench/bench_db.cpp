@@ -234,6 +234,18 @@ SELECT (SELECT count(DISTINCT created_at) FROM x),
   return row[3].as<double>() * 1e6 / row[4].as<double>();
 }
 
+double BenchDb::clock_ms() {
+  return run("SELECT extract(epoch FROM clock_timestamp())::float8 * 1000")[0][0].as<double>();
+}
+
+std::optional<double> BenchDb::last_finished_ms(const std::string& source) {
+  const auto field = run_params("SELECT extract(epoch FROM max(finished_at))::float8 * 1000 FROM weft.executions"
+                                " WHERE event_source = $1",
+                                source)[0][0];
+  if (field.is_null()) return std::nullopt;
+  return field.as<double>();
+}
+
 void BenchDb::flush_statistics() { run("SELECT pg_stat_force_next_flush()"); }
 
 std::string BenchDb::server_version() { return run("SHOW server_version")[0][0].as<std::string>(); }

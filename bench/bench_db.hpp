@@ -72,6 +72,10 @@ class BenchDb {
   /// Routing time per matched workflow in µs, from the executions' created_at (see README).
   std::optional<double> routing_us_per_match(const std::string& source);
   std::string server_version();
+  /// The database server's clock (ms since the epoch), to compare with its timestamps.
+  double clock_ms();
+  /// When the last execution of `source` finished (ms since the epoch), if one has.
+  std::optional<double> last_finished_ms(const std::string& source);
   /// Makes this connection's statistics visible to others now (PostgreSQL 15
   /// otherwise flushes them up to a second later).
   void flush_statistics();

@@ -171,6 +171,7 @@ int run(const Options& options) {
   context.url = prepare_database(context);
   std::fprintf(stderr, "bench database %s; logs in %s\n", context.url.c_str(), (context.home / "logs").c_str());
 
+  const auto load_before = read_load_average();
   const Sizes sizes = options.quick ? kQuick : kFull;
   struct Step {
     std::string group, row;
@@ -204,7 +205,8 @@ int run(const Options& options) {
     }
   }
   link_baselines(results);
-  const auto machine = describe_machine(BenchDb(context.url).server_version(), options.quick, options.workers);
+  const auto machine = describe_machine(BenchDb(context.url).server_version(), options.quick, options.workers,
+                                        load_before);
   print_table(machine, results);
   if (!options.json.empty()) write_json(options.json, machine, results);
   return failures == 0 ? 0 : 1;

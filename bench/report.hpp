@@ -33,9 +33,12 @@ struct Machine {
   std::string date;
   std::string mode;  ///< quick or full
   int workers = 0;   ///< weft serve --workers
+  std::string load_average;  ///< /proc/loadavg at the start: the machine may be shared
 };
 
-Machine describe_machine(const std::string& postgres_version, bool quick, int workers);
+/// `load_average` is /proc/loadavg read before the first scenario.
+Machine describe_machine(const std::string& postgres_version, bool quick, int workers, std::string load_average);
+std::string read_load_average();
 void print_table(const Machine& machine, const std::vector<ScenarioResult>& results);
 void write_json(const std::string& file, const Machine& machine, const std::vector<ScenarioResult>& results);
 

@@ -47,6 +47,8 @@ void MeasureWindow::finish(ScenarioResult& result, long long workflows, const Pr
   if (end_usage.cpu_ms > 0) result.host_cpu_ms_per_workflow = (end_usage.cpu_ms - start_usage_.cpu_ms) / count;
   result.write_txns_per_workflow =
       static_cast<double>(end.next_xid - start_counters_.next_xid - driver_writes) / count;
+  // The driver's own polls and inserts run on the same server: their share.
+  if (driver_transactions > 0) result.extra["driver_statements_per_workflow"] = driver_transactions / count;
   // +1: the commit of the read that took the start counters.
   result.extra["commits_per_workflow"] =
       static_cast<double>(end.commits - start_counters_.commits - driver_transactions - 1) / count;
