@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <chrono>
 #include <random>
 #include <stdexcept>
 
@@ -82,6 +84,29 @@ CREATE TABLE bench.raw_checkpoints (id bigint PRIMARY KEY, output jsonb,
   txn.exec_params("INSERT INTO bench.inventory SELECT g, 1000000000 FROM generate_series(1, $1) g",
                   inventory_rows);
   txn.commit();
+}
+
+void vacuum_database(const std::string& url) {
+  pqxx::connection connection(url);
+  pqxx::nontransaction txn(connection);
+  txn.exec("VACUUM (ANALYZE)");
+}
+
+double probe_commit_ms(const std::string& url, int samples) {
+  pqxx::connection connection(url);
+  {
+    pqxx::nontransaction txn(connection);
+    txn.exec("CREATE TABLE IF NOT EXISTS bench.commit_probe (id int)");
+  }
+  std::vector<double> durations;
+  for (int i = 0; i < samples; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    pqxx::nontransaction txn(connection);
+    txn.exec_params("INSERT INTO bench.commit_probe VALUES ($1)", i);
+    durations.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::sort(durations.begin(), durations.end());
+  return durations[durations.size() / 2];
 }
 
 BenchDb::BenchDb(const std::string& url) : connection_(url) {}

@@ -22,6 +22,14 @@ void recreate_database(const std::string& any_url, const std::string& database);
 /// baseline's bench.baseline_executions / bench.baseline_steps / bench.raw_checkpoints.
 void create_bench_tables(const std::string& url, int inventory_rows);
 
+/// VACUUM ANALYZE of the whole bench database, so that every scenario starts
+/// without the dead rows and stale plans of the ones before it.
+void vacuum_database(const std::string& url);
+
+/// p50 in ms of `samples` single-row INSERT commits, one after another: what one
+/// durable commit costs on this machine right now (it varies a lot on shared disks).
+double probe_commit_ms(const std::string& url, int samples);
+
 /// What the database counted so far: commits (read-only ones too) and the next
 /// transaction id, whose delta counts transactions that wrote something.
 struct DbCounters {

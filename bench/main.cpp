@@ -172,6 +172,7 @@ int run(const Options& options) {
   std::fprintf(stderr, "bench database %s; logs in %s\n", context.url.c_str(), (context.home / "logs").c_str());
 
   const auto load_before = read_load_average();
+  const double commit_ms = probe_commit_ms(context.url, 200);
   const Sizes sizes = options.quick ? kQuick : kFull;
   struct Step {
     std::string group, row;
@@ -195,6 +196,7 @@ int run(const Options& options) {
   for (const auto& step : steps) {
     if (!options.only.empty() && !options.only.count(step.group) && !options.only.count(step.row)) continue;
     try {
+      vacuum_database(context.url);
       results.push_back(step.run());
       const auto& last = results.back();
       std::fprintf(stderr, "[%s] done: %lld workflows in %.2fs\n", last.name.c_str(), last.workflows.value_or(0),
@@ -205,8 +207,9 @@ int run(const Options& options) {
     }
   }
   link_baselines(results);
-  const auto machine = describe_machine(BenchDb(context.url).server_version(), options.quick, options.workers,
-                                        load_before);
+  auto machine = describe_machine(BenchDb(context.url).server_version(), options.quick, options.workers,
+                                  load_before);
+  machine.commit_p50_ms = commit_ms;
   print_table(machine, results);
   if (!options.json.empty()) write_json(options.json, machine, results);
   return failures == 0 ? 0 : 1;

@@ -68,10 +68,11 @@ Machine describe_machine(const std::string& postgres_version, bool quick, int wo
 }
 
 void print_table(const Machine& machine, const std::vector<ScenarioResult>& results) {
-  std::printf("machine: %s, %d cores, %.1f GB, PostgreSQL %s, %s, load average before the run %s; %s mode, "
-              "weft serve --workers %d\n\n",
+  std::printf("machine: %s, %d cores, %.1f GB, PostgreSQL %s, %s, load average before the run %s, "
+              "single-row commit p50 %.2f ms; %s mode, weft serve --workers %d\n\n",
               machine.cpu_model.c_str(), machine.cores, machine.memory_gb, machine.postgres_version.c_str(),
-              machine.date.c_str(), machine.load_average.c_str(), machine.mode.c_str(), machine.workers);
+              machine.date.c_str(), machine.load_average.c_str(), machine.commit_p50_ms, machine.mode.c_str(),
+              machine.workers);
   std::printf("| %-14s | %9s | %7s | %9s | %8s | %8s | %11s | %9s | %7s | %11s |\n", "scenario", "workflows",
               "seconds", "wf/s", "p50 ms", "p99 ms", "cpu ms/wf", "wtxn/wf", "rss MB", "baseline/s");
   std::printf("|%s|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n", std::string(16, '-').c_str(), std::string(11, '-').c_str(),
@@ -128,7 +129,8 @@ void write_json(const std::string& file, const Machine& machine, const std::vect
         {"date", machine.date},
         {"mode", machine.mode},
         {"weft_workers", machine.workers},
-        {"load_average", machine.load_average}}},
+        {"load_average", machine.load_average},
+        {"commit_p50_ms", machine.commit_p50_ms}}},
       {"scenarios", std::move(scenarios)}};
   std::ofstream out(file);
   if (!out) throw std::runtime_error("cannot write " + file);

@@ -34,6 +34,7 @@ struct Machine {
   std::string mode;  ///< quick or full
   int workers = 0;   ///< weft serve --workers
   std::string load_average;  ///< /proc/loadavg at the start: the machine may be shared
+  double commit_p50_ms = 0;  ///< one durable single-row commit, measured at the start
 };
 
 /// `load_average` is /proc/loadavg read before the first scenario.
