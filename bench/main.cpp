@@ -197,7 +197,9 @@ int run(const Options& options) {
     if (!options.only.empty() && !options.only.count(step.group) && !options.only.count(step.row)) continue;
     try {
       vacuum_database(context.url);
+      const double load = std::stod(read_load_average());  // the 1-minute figure comes first
       results.push_back(step.run());
+      results.back().extra["load_1m_at_start"] = load;
       const auto& last = results.back();
       std::fprintf(stderr, "[%s] done: %lld workflows in %.2fs\n", last.name.c_str(), last.workflows.value_or(0),
                    last.seconds.value_or(0));
