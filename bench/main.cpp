@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <functional>
 #include <set>
+
+#include <unistd.h>
 #include <stdexcept>
 
 namespace {
@@ -114,9 +116,14 @@ std::string prepare_database(const BenchContext& context) {
   return bench_url;
 }
 
-void stop_database(const BenchContext& context) {
-  run_command(context.weft, {"db", "stop"}, {"WEFT_HOME=" + context.home.string()}, {},
-              context.home / "logs" / "db.log");
+// Best effort: it runs from a destructor, possibly while an error unwinds.
+void stop_database(const BenchContext& context) noexcept {
+  try {
+    run_command(context.weft, {"db", "stop"}, {"WEFT_HOME=" + context.home.string()}, {},
+                context.home / "logs" / "db.log");
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "weft-bench: could not stop the bench cluster: %s\n", error.what());
+  }
 }
 
 // Stops the cluster however the run ends (unless asked to keep it).
@@ -160,6 +167,8 @@ void link_baselines(std::vector<ScenarioResult>& results) {
 }
 
 int run(const Options& options) {
+  if (access(options.weft.c_str(), X_OK) != 0)
+    throw std::invalid_argument("no weft executable at " + options.weft + " (build it, or pass --weft PATH)");
   BenchContext context;
   context.weft = options.weft;
   context.home = std::filesystem::absolute(options.home);
