@@ -1,0 +1,3 @@
+return function(ctx, input)
+  return { n = input.n, step = ctx.step }
+end

@@ -1,0 +1,3 @@
+return function(ctx, input)
+  return { n = input.n, done = ctx.step }
+end

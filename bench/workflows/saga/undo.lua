@@ -1,0 +1,3 @@
+return function(ctx, input)
+  return { undone = ctx.step }
+end
