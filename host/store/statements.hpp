@@ -28,8 +28,11 @@ SELECT seq, source, id, type, trace_id, document::text
  ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED
 )sql"};
 
+// `routed_at IS NULL` lets the partial index events_unrouted find the rows
+// (they are locked unrouted by this transaction); without it every routing
+// batch scanned the whole, ever-growing events table.
 inline constexpr Statement kMarkEventsRouted{"mark_events_routed", R"sql(
-UPDATE weft.events SET routed_at = now() WHERE seq = ANY($1::bigint[])
+UPDATE weft.events SET routed_at = now() WHERE seq = ANY($1::bigint[]) AND routed_at IS NULL
 )sql"};
 
 inline constexpr Statement kInsertExecutions{"insert_executions", R"sql(
@@ -89,7 +92,7 @@ UPDATE weft.executions e
 RETURNING e.id::text, e.workflow, e.content_hash, e.version, e.key, e.trace_id, e.input::text,
           e.fence, (extract(epoch FROM e.deadline_at) * 1000)::bigint,
           (extract(epoch FROM now()) * 1000)::bigint, e.event_source, e.event_id, e.status,
-          e.cancel_requested, e.wake_seq
+          e.cancel_requested, e.wake_seq, e.claims
 )sql"};
 
 inline constexpr Statement kSelectOpenSignals{"select_open_signals", R"sql(

@@ -205,7 +205,9 @@ std::vector<ClaimedExecution> Store::claim_executions(const std::string& host_id
     pqxx::nontransaction txn(connection_->db);
     const auto rows = txn.exec_prepared(name_of(sql::kClaimExecutions), host_id, limit);
     if (rows.empty()) return claimed;
-    std::vector<std::string> ids, event_sources, event_ids;
+    // Step and compensation rows are written only by an owner's checkpoints, so an
+    // execution claimed for the first time has none: only the others are looked up.
+    std::vector<std::string> ids, resumed_ids, event_sources, event_ids;
     std::vector<std::pair<std::string, std::string>> event_of;
     for (const auto& row : rows) {
       ClaimedExecution execution;
@@ -223,6 +225,7 @@ std::vector<ClaimedExecution> Store::claim_executions(const std::string& host_id
       execution.cancel_requested = row[13].as<bool>();
       execution.wake_seq = row[14].as<std::int64_t>();
       ids.push_back(execution.id);
+      if (row[15].as<std::int64_t>() > 1) resumed_ids.push_back(execution.id);
       if (!row[10].is_null()) {
         event_sources.emplace_back(row[10].c_str());
         event_ids.emplace_back(row[11].c_str());
@@ -243,10 +246,12 @@ std::vector<ClaimedExecution> Store::claim_executions(const std::string& host_id
       index[claimed[i].id] = i;
       if (const auto it = events.find(event_of[i]); it != events.end()) claimed[i].event = it->second;
     }
-    for (const auto& row : txn.exec_prepared(name_of(sql::kSelectStepStates), to_pg_array(ids)))
-      claimed[index.at(row[0].c_str())].steps.push_back(read_step_state(row, 1));
-    for (const auto& row : txn.exec_prepared(name_of(sql::kSelectCompensations), to_pg_array(ids)))
-      claimed[index.at(row[0].c_str())].compensations.push_back(read_step_state(row, 1));
+    if (!resumed_ids.empty()) {
+      for (const auto& row : txn.exec_prepared(name_of(sql::kSelectStepStates), to_pg_array(resumed_ids)))
+        claimed[index.at(row[0].c_str())].steps.push_back(read_step_state(row, 1));
+      for (const auto& row : txn.exec_prepared(name_of(sql::kSelectCompensations), to_pg_array(resumed_ids)))
+        claimed[index.at(row[0].c_str())].compensations.push_back(read_step_state(row, 1));
+    }
     for (const auto& row : txn.exec_prepared(name_of(sql::kSelectOpenSignals), to_pg_array(ids))) {
       claimed[index.at(row[0].c_str())].signals.push_back(
           {row[1].as<std::int64_t>(), row[2].c_str(), json_column(row[3])});
