@@ -9,6 +9,10 @@ struct GroupCommit::Waiter {
   Store::BatchedCheckpoint entry;
   bool taken = false;  // a leader is writing it
   bool done = false;
+  // Each waiter is woken by name (its batch is done, or a lane it may lead
+  // became free), never all at once: a herd of wake-ups costs more than the
+  // commit they share.
+  std::condition_variable wake;
 };
 
 GroupCommit::GroupCommit(std::string url, int lanes, std::size_t max_batch)
@@ -25,7 +29,7 @@ bool GroupCommit::write(const Lease& lease, const Checkpoint& checkpoint) {
   while (!me.done) {
     const auto idle = std::find_if(lanes_.begin(), lanes_.end(), [](const Lane& lane) { return !lane.busy; });
     if (me.taken || idle == lanes_.end()) {
-      done_.wait(lock);
+      me.wake.wait(lock);
     } else {
       lead(*idle, lock);  // the queue holds `me`, so the batch is never empty
     }
@@ -60,9 +64,13 @@ void GroupCommit::lead(Lane& lane, std::unique_lock<std::mutex>& lock) {
   lock.lock();
   ++stats_.commits;
   stats_.checkpoints += batch.size();
-  for (auto* waiter : batch) waiter->done = true;
   lane.busy = false;
-  done_.notify_all();
+  for (auto* waiter : batch) {
+    waiter->done = true;
+    waiter->wake.notify_one();
+  }
+  // The lane is free: the oldest waiter not yet taken leads it next.
+  if (!queue_.empty()) queue_.front()->wake.notify_one();
 }
 
 GroupCommit::Stats GroupCommit::take_stats() {

@@ -49,8 +49,7 @@ class GroupCommit {
   const std::string url_;
   const std::size_t max_batch_;
   std::mutex mutex_;
-  std::condition_variable done_;
-  std::vector<Waiter*> queue_;
+  std::vector<Waiter*> queue_;  // not yet taken by a leader, oldest first
   std::vector<Lane> lanes_;
   Stats stats_;
 };
