@@ -748,10 +748,12 @@ void Engine::Impl::commit_transactional(const RunPtr& run, AttemptTarget target,
     transaction->commit();
     lock.reset();
   } catch (const store::SqlError& error) {
-    if (written) {
-      // COMMIT itself failed: the outcome is unknown. Whoever claims the
-      // execution next reads what the database has (the checkpoint commits
-      // with the effects or not at all).
+    // A COMMIT the server refused (serializable conflicts are often found only
+    // then) rolled everything back: that is a failed attempt like any other.
+    // Only a COMMIT whose answer was lost with the connection is in doubt.
+    if (written && error.error().code == "connection") {
+      // The outcome is unknown. Whoever claims the execution next reads what
+      // the database has (the checkpoint commits with the effects or not at all).
       spdlog::error("commit of {} in execution {} is in doubt: {}; handing it back",
                     run->attempt_id(target), run->record().id, error.what());
       abandon_in_doubt(run, context);

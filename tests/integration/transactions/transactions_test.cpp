@@ -174,7 +174,7 @@ steps:
   // Opposite lock order with a pause in between: the two transactions deadlock.
   fx.script("move.lua", R"lua(return function(ctx, input)
   ctx.db:exec("UPDATE accounts SET balance = balance - 10 WHERE id = $1", input.from)
-  ctx.db:query("SELECT pg_sleep(0.4)")
+  ctx.db:query("SELECT pg_sleep(1.0)")  -- long enough for the other attempt to start, even on a loaded machine
   ctx.db:exec("UPDATE accounts SET balance = balance + 10 WHERE id = $1", input.to)
   return { attempt = ctx.attempt }
 end
@@ -215,7 +215,7 @@ steps:
   // Write skew: each sees two on duty, each takes itself off; serializable refuses one.
   fx.script("off.lua", R"lua(return function(ctx, input)
   local on = ctx.db:query_one("SELECT count(*) AS n FROM on_call WHERE on_duty").n
-  ctx.db:query("SELECT pg_sleep(0.3)")
+  ctx.db:query("SELECT pg_sleep(1.0)")  -- long enough for the other attempt to start, even on a loaded machine
   if on < 2 then weft.fail("last_on_duty", input.doctor .. " is the last one on duty") end
   ctx.db:exec("UPDATE on_call SET on_duty = false WHERE doctor = $1", input.doctor)
   return { went_off = input.doctor }
@@ -236,6 +236,7 @@ end
         ++serialization_failures;
     }
   }
+  INFO("host log:\n" << host->log());
   CHECK(serialization_failures >= 1);
   CHECK(completed == 1);  // exactly one doctor went off duty
   CHECK(refused == 1);    // the retry saw the other's commit
