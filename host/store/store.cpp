@@ -1,6 +1,7 @@
 #include "store/store.hpp"
 
 #include "store/checkpoint_writer.hpp"
+#include "store/json_rows.hpp"
 #include "store/pg_values.hpp"
 #include "store/sql_errors.hpp"
 #include "store/statements.hpp"
@@ -33,16 +34,17 @@ constexpr std::array kStatements = {
 
 std::string name_of(const sql::Statement& statement) { return std::string(statement.name); }
 
-Json step_row_json(const StepState& step, std::optional<std::int64_t> retry_delay_ms) {
-  JsonObject row{{"step_id", step.step_id},
-                 {"status", step.status},
-                 {"attempts", step.attempts},
-                 {"input", step.input},
-                 {"output", step.output},
-                 {"error", step.error},
-                 {"attempt_base", step.attempt_base}};
-  if (retry_delay_ms) row["retry_delay_ms"] = *retry_delay_ms;
-  return row;
+/// One row of a checkpoint's steps or compensations recordset.
+void add_step_row(JsonRows& rows, const StepState& step, std::optional<std::int64_t> retry_delay_ms) {
+  rows.row();
+  rows.field("step_id", step.step_id);
+  rows.field("status", step.status);
+  rows.field("attempts", std::int64_t{step.attempts});
+  rows.field("input", step.input);
+  rows.field("output", step.output);
+  rows.field("error", step.error);
+  rows.field("attempt_base", std::int64_t{step.attempt_base});
+  rows.field("retry_delay_ms", retry_delay_ms);
 }
 
 ExecutionSummary read_summary(const pqxx::row& row) {
@@ -309,34 +311,34 @@ std::optional<std::int64_t> Store::next_claimable_in() {
 }
 
 std::string events_json(const std::vector<EventRecord>& events) {
-  JsonArray rows;
-  rows.reserve(events.size());
+  JsonRows rows;
   for (const auto& event : events) {
-    rows.push_back(JsonObject{{"source", event.source},
-                              {"id", event.id},
-                              {"type", event.type},
-                              {"trace_id", event.trace_id},
-                              {"document", event.document}});
+    rows.row();
+    rows.field("source", event.source);
+    rows.field("id", event.id);
+    rows.field("type", event.type);
+    rows.field("trace_id", event.trace_id);
+    rows.field("document", event.document);
   }
-  return to_json_text(rows);
+  return rows.finish();
 }
 
 bool write_checkpoint(pqxx::transaction_base& txn, const Lease& lease, const Checkpoint& checkpoint) {
-  JsonArray attempts;
+  JsonRows attempts;
   for (const auto& attempt : checkpoint.attempts) {
-    attempts.push_back(JsonObject{{"step_id", attempt.step_id},
-                                  {"attempt", attempt.attempt},
-                                  {"status", attempt.status},
-                                  {"error", attempt.error},
-                                  {"started_at", attempt.started_at},
-                                  {"finished_at", attempt.finished_at},
-                                  {"info", attempt.info}});
+    attempts.row();
+    attempts.field("step_id", attempt.step_id);
+    attempts.field("attempt", std::int64_t{attempt.attempt});
+    attempts.field("status", attempt.status);
+    attempts.field("error", attempt.error);
+    attempts.field("started_at", std::int64_t{attempt.started_at});
+    attempts.field("finished_at", std::int64_t{attempt.finished_at});
+    attempts.field("info", attempt.info);
   }
-  JsonArray steps;
-  for (const auto& write : checkpoint.steps) steps.push_back(step_row_json(write.state, write.retry_delay_ms));
-  JsonArray compensations;
-  for (const auto& write : checkpoint.compensations)
-    compensations.push_back(step_row_json(write.state, write.retry_delay_ms));
+  JsonRows steps;
+  for (const auto& write : checkpoint.steps) add_step_row(steps, write.state, write.retry_delay_ms);
+  JsonRows compensations;
+  for (const auto& write : checkpoint.compensations) add_step_row(compensations, write.state, write.retry_delay_ms);
   std::vector<std::string> consumed;
   for (const auto id : checkpoint.consumed_signals) consumed.push_back(std::to_string(id));
   std::optional<std::string> finish_status;
@@ -348,8 +350,8 @@ bool write_checkpoint(pqxx::transaction_base& txn, const Lease& lease, const Che
   }
   const auto row = txn.exec_prepared1(
       name_of(sql::kCheckpoint), lease.execution_id, lease.host_id, lease.fence,
-      to_json_text(attempts), to_json_text(steps), text_or_null(finish_status),
-      json_or_null(finish_output), json_or_null(finish_error), to_json_text(compensations),
+      attempts.finish(), steps.finish(), text_or_null(finish_status),
+      json_or_null(finish_output), json_or_null(finish_error), compensations.finish(),
       text_or_null(checkpoint.status), to_pg_array(consumed),
       bigint_or_null(checkpoint.park ? std::optional<std::int64_t>(checkpoint.park->wake_in_ms) : std::nullopt),
       checkpoint.park ? checkpoint.park->seen_wake_seq : 0, events_json(checkpoint.events));
