@@ -8,6 +8,20 @@
 namespace weft::engine {
 namespace {
 
+/// What the attempt sees of itself as ctx; the idempotency key is stable across its retries.
+StepIdentity identity_of(const ExecutionRun& run, AttemptTarget target, const ActionState& state) {
+  const auto& record = run.record();
+  StepIdentity identity;
+  identity.execution_id = record.id;
+  identity.workflow = record.workflow;
+  identity.version = record.version;
+  identity.step = run.attempt_id(target);
+  identity.attempt = state.attempts;
+  identity.trace_id = record.trace_id;
+  identity.idempotency_key = record.id + ":" + identity.step;
+  return identity;
+}
+
 /// A plugin call cannot be interrupted: its deadline is checked when it returns.
 StepOutcome run_plugin_action(ExecutionRun& run, AttemptTarget target, const ActionState& state,
                               const definitions::Action& action, const plugins::PluginHost* plugins,
@@ -19,18 +33,11 @@ StepOutcome run_plugin_action(ExecutionRun& run, AttemptTarget target, const Act
                                               ": this host was started without a plugins directory (--plugins)",
                                           false, nullptr});
   }
-  const auto& record = run.record();
   PluginServices services(database, outbox);
   plugins::ActionCall call;
   call.plugin = action.plugin;
   call.action = action.plugin_action;
-  call.execution_id = record.id;
-  call.workflow = record.workflow;
-  call.version = record.version;
-  call.step = run.attempt_id(target);
-  call.attempt = state.attempts;
-  call.trace_id = record.trace_id;
-  call.idempotency_key = record.id + ":" + call.step;
+  call.identity = identity_of(run, target, state);
   call.input = &state.input;
   call.services = &services;
   auto outcome = plugins->run(call);
@@ -87,13 +94,7 @@ StepOutcome run_attempt_of(ExecutionRun& run, AttemptTarget target, const Action
   call.script_source = script->second;
   call.chunk_name = chunk_name;
   call.input = &state.input;
-  call.execution_id = record.id;
-  call.workflow = record.workflow;
-  call.version = record.version;
-  call.step = step_id;
-  call.attempt = state.attempts;
-  call.trace_id = record.trace_id;
-  call.idempotency_key = record.id + ":" + step_id;
+  call.identity = identity_of(run, target, state);
   call.event = &record.event;
   call.execution_input = &record.input;
   call.steps = &steps_scope;

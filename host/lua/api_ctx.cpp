@@ -118,13 +118,13 @@ void push_print(lua_State* L) {
 
 void push_step_context(lua_State* L, const StepCall& call) {
   lua_createtable(L, 0, 12);  // [ctx]
-  set_string(L, "execution_id", call.execution_id);
-  set_string(L, "workflow", call.workflow);
-  set_string(L, "version", call.version);
-  set_string(L, "step", call.step);
-  set_string(L, "trace_id", call.trace_id);
-  set_string(L, "idempotency_key", call.idempotency_key);
-  lua_pushinteger(L, call.attempt);
+  set_string(L, "execution_id", call.identity.execution_id);
+  set_string(L, "workflow", call.identity.workflow);
+  set_string(L, "version", call.identity.version);
+  set_string(L, "step", call.identity.step);
+  set_string(L, "trace_id", call.identity.trace_id);
+  set_string(L, "idempotency_key", call.identity.idempotency_key);
+  lua_pushinteger(L, call.identity.attempt);
   lua_setfield(L, -2, "attempt");
   push_json_or_nil(L, call.event);
   lua_setfield(L, -2, "event");

@@ -298,7 +298,7 @@ StepOutcome Vm::evaluate(std::string_view chunk, const Scope& scope, Deadline de
 
 StepOutcome Vm::run_step(const StepCall& call) {
   try {
-    LogScope log_scope({call.trace_id, call.execution_id, call.step});
+    LogScope log_scope({call.identity.trace_id, call.identity.execution_id, call.identity.step});
     auto& lua = *state_->lua;
     lua_State* L = lua.get();
     StackGuard guard(L);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "common/json.hpp"
+#include "common/step_identity.hpp"
 #include "common/outcome.hpp"
 #include "lua/database.hpp"
 
@@ -42,13 +43,7 @@ struct StepCall {
   std::string_view chunk_name;     // shown in errors, e.g. "order-fulfilment/steps/reserve.lua"
   const Json* input = nullptr;     // the step's input (the function's 2nd argument)
 
-  std::string execution_id;
-  std::string workflow;
-  std::string version;
-  std::string step;
-  int attempt = 1;
-  std::string trace_id;
-  std::string idempotency_key;
+  StepIdentity identity;                  // ctx.execution_id, ctx.workflow, ctx.step, ...
   const Json* event = nullptr;            // ctx.event
   const Json* execution_input = nullptr;  // ctx.input
   const Json* steps = nullptr;            // ctx.steps

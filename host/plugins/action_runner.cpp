@@ -112,14 +112,14 @@ StepOutcome outcome_from(int status, const std::string& text, const ActionCall& 
 
 StepOutcome run_action(const LoadedPlugin& plugin, const ActionCall& call) {
   try {
-    LogScope scope(LogContext{call.trace_id, call.execution_id, call.step});
-    const JsonObject context{{"execution_id", call.execution_id},
-                             {"workflow", call.workflow},
-                             {"version", call.version},
-                             {"step", call.step},
-                             {"attempt", call.attempt},
-                             {"trace_id", call.trace_id},
-                             {"idempotency_key", call.idempotency_key},
+    LogScope scope(LogContext{call.identity.trace_id, call.identity.execution_id, call.identity.step});
+    const JsonObject context{{"execution_id", call.identity.execution_id},
+                             {"workflow", call.identity.workflow},
+                             {"version", call.identity.version},
+                             {"step", call.identity.step},
+                             {"attempt", call.identity.attempt},
+                             {"trace_id", call.identity.trace_id},
+                             {"idempotency_key", call.identity.idempotency_key},
                              {"transactional", call.services != nullptr && call.services->has_database()}};
     const auto context_text = to_json_text(context);
     const auto input_text = call.input ? to_json_text(*call.input) : std::string("null");

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "common/json.hpp"
+#include "common/step_identity.hpp"
 #include "common/outcome.hpp"
 
 #include <cstdint>
@@ -43,13 +44,7 @@ class StepServices {
 struct ActionCall {
   std::string plugin;
   std::string action;
-  std::string execution_id;
-  std::string workflow;
-  std::string version;
-  std::string step;
-  int attempt = 1;
-  std::string trace_id;
-  std::string idempotency_key;
+  StepIdentity identity;
   const Json* input = nullptr;
   StepServices* services = nullptr;  // null: ctx.db() and ctx.emit() fail
 };

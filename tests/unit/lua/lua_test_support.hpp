@@ -29,7 +29,7 @@ inline StepOutcome run(Vm& vm, std::string_view source, const Json& input = null
   call.script_source = source;
   call.chunk_name = "wf/steps/test.lua";
   call.input = &input;
-  call.step = "test";
+  call.identity.step = "test";
   call.deadline = deadline;
   return vm.run_step(call);
 }

@@ -89,7 +89,7 @@ weft::StepOutcome request(PluginHost& host, const Json& input) {
   ActionCall call;
   call.plugin = "http";
   call.action = "request";
-  call.step = "call";
+  call.identity.step = "call";
   call.input = &input;
   return host.run(call);
 }

@@ -19,13 +19,13 @@ ActionCall call_of(const std::string& plugin, const std::string& action, const J
   ActionCall call;
   call.plugin = plugin;
   call.action = action;
-  call.execution_id = "exec-1";
-  call.workflow = "wf";
-  call.version = "7";
-  call.step = "charge";
-  call.attempt = 2;
-  call.trace_id = "trace-1";
-  call.idempotency_key = "exec-1:charge";
+  call.identity.execution_id = "exec-1";
+  call.identity.workflow = "wf";
+  call.identity.version = "7";
+  call.identity.step = "charge";
+  call.identity.attempt = 2;
+  call.identity.trace_id = "trace-1";
+  call.identity.idempotency_key = "exec-1:charge";
   call.input = &input;
   return call;
 }

@@ -27,8 +27,8 @@ ActionCall blocker_call(const std::string& action, const Json& input) {
   ActionCall call;
   call.plugin = "blocker";
   call.action = action;
-  call.execution_id = "exec";
-  call.step = "wait";
+  call.identity.execution_id = "exec";
+  call.identity.step = "wait";
   call.input = &input;
   return call;
 }
