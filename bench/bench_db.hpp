@@ -88,6 +88,10 @@ class BenchDb {
   /// otherwise flushes them up to a second later).
   void flush_statistics();
 
+  /// Keeps this connection's polls index probes while a table outgrows the
+  /// statistics of its last ANALYZE (taken when it was empty).
+  void prefer_index_scans();
+
   /// Transactions this connection committed (each statement here is one).
   long long own_transactions() const { return own_transactions_; }
   pqxx::connection& connection() { return connection_; }
@@ -99,6 +103,7 @@ class BenchDb {
 
   pqxx::connection connection_;
   long long own_transactions_ = 0;
+  bool finished_of_prepared_ = false;
 };
 
 }  // namespace weft::bench

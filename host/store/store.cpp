@@ -1,5 +1,6 @@
 #include "store/store.hpp"
 
+#include "store/checkpoint_sql.hpp"
 #include "store/checkpoint_writer.hpp"
 #include "store/json_rows.hpp"
 #include "store/pg_values.hpp"
@@ -22,7 +23,7 @@ constexpr std::array kStatements = {
     sql::kInsertExecutions, sql::kStartExecution,       sql::kSaveDefinition,
     sql::kLoadDefinition,   sql::kClaimExecutions,      sql::kSelectEventDocuments,
     sql::kSelectStepStates, sql::kNextClaimable,
-    sql::kCheckpoint,       sql::kRelease,  sql::kOwnedExecutions,              sql::kRegisterHost,
+    sql::kRelease,  sql::kOwnedExecutions,              sql::kRegisterHost,
     sql::kHeartbeat,        sql::kReapHosts,            sql::kUnregisterHost,
     sql::kGetExecution,     sql::kSelectAttempts,       sql::kListExecutions,
     sql::kExecutionsOfTrace, sql::kTrace, sql::kSelectCompensations, sql::kRequestCancel,
@@ -324,37 +325,66 @@ std::string events_json(const std::vector<EventRecord>& events) {
 }
 
 bool write_checkpoint(pqxx::transaction_base& txn, const Lease& lease, const Checkpoint& checkpoint) {
-  JsonRows attempts;
-  for (const auto& attempt : checkpoint.attempts) {
-    attempts.row();
-    attempts.field("step_id", attempt.step_id);
-    attempts.field("attempt", std::int64_t{attempt.attempt});
-    attempts.field("status", attempt.status);
-    attempts.field("error", attempt.error);
-    attempts.field("started_at", std::int64_t{attempt.started_at});
-    attempts.field("finished_at", std::int64_t{attempt.finished_at});
-    attempts.field("info", attempt.info);
+  CheckpointShape shape;
+  shape.attempts = !checkpoint.attempts.empty();
+  shape.steps = !checkpoint.steps.empty();
+  shape.compensations = !checkpoint.compensations.empty();
+  shape.consumed_signals = !checkpoint.consumed_signals.empty();
+  shape.events = !checkpoint.events.empty();
+  shape.execution = checkpoint.finish || checkpoint.status || checkpoint.park;
+  // In the order checkpoint_statement numbers them.
+  std::vector<NullableText> parameters{{lease.execution_id}, {lease.host_id}, {std::to_string(lease.fence)}};
+  if (shape.attempts) {
+    JsonRows attempts;
+    for (const auto& attempt : checkpoint.attempts) {
+      attempts.row();
+      attempts.field("step_id", attempt.step_id);
+      attempts.field("attempt", std::int64_t{attempt.attempt});
+      attempts.field("status", attempt.status);
+      attempts.field("error", attempt.error);
+      attempts.field("started_at", std::int64_t{attempt.started_at});
+      attempts.field("finished_at", std::int64_t{attempt.finished_at});
+      attempts.field("info", attempt.info);
+    }
+    parameters.push_back({attempts.finish()});
   }
-  JsonRows steps;
-  for (const auto& write : checkpoint.steps) add_step_row(steps, write.state, write.retry_delay_ms);
-  JsonRows compensations;
-  for (const auto& write : checkpoint.compensations) add_step_row(compensations, write.state, write.retry_delay_ms);
-  std::vector<std::string> consumed;
-  for (const auto id : checkpoint.consumed_signals) consumed.push_back(std::to_string(id));
-  std::optional<std::string> finish_status;
-  Json finish_output, finish_error;
-  if (checkpoint.finish) {
-    finish_status = checkpoint.finish->status;
-    finish_output = checkpoint.finish->output;
-    finish_error = checkpoint.finish->error;
+  if (shape.steps) {
+    JsonRows steps;
+    for (const auto& write : checkpoint.steps) add_step_row(steps, write.state, write.retry_delay_ms);
+    parameters.push_back({steps.finish()});
   }
-  const auto row = txn.exec_prepared1(
-      name_of(sql::kCheckpoint), lease.execution_id, lease.host_id, lease.fence,
-      attempts.finish(), steps.finish(), text_or_null(finish_status),
-      json_or_null(finish_output), json_or_null(finish_error), compensations.finish(),
-      text_or_null(checkpoint.status), to_pg_array(consumed),
-      bigint_or_null(checkpoint.park ? std::optional<std::int64_t>(checkpoint.park->wake_in_ms) : std::nullopt),
-      checkpoint.park ? checkpoint.park->seen_wake_seq : 0, events_json(checkpoint.events));
+  if (shape.compensations) {
+    JsonRows compensations;
+    for (const auto& write : checkpoint.compensations) add_step_row(compensations, write.state, write.retry_delay_ms);
+    parameters.push_back({compensations.finish()});
+  }
+  if (shape.consumed_signals) {
+    std::vector<std::string> consumed;
+    for (const auto id : checkpoint.consumed_signals) consumed.push_back(std::to_string(id));
+    parameters.push_back({to_pg_array(consumed)});
+  }
+  if (shape.events) parameters.push_back({events_json(checkpoint.events)});
+  if (shape.execution) {
+    if (checkpoint.finish) {
+      parameters.push_back({checkpoint.finish->status});
+      parameters.push_back(json_or_null(checkpoint.finish->output));
+      parameters.push_back(json_or_null(checkpoint.finish->error));
+    } else {
+      parameters.insert(parameters.end(), 3, NullableText{});
+    }
+    parameters.push_back(text_or_null(checkpoint.status));
+    if (checkpoint.park) {
+      parameters.push_back({std::to_string(checkpoint.park->wake_in_ms)});
+      parameters.push_back({std::to_string(checkpoint.park->seen_wake_seq)});
+    } else {
+      parameters.insert(parameters.end(), 2, NullableText{});
+    }
+  }
+  const auto& statement = checkpoint_statement(shape);
+  // Registering is lazy and idempotent in libpqxx: the server prepares a shape
+  // on its first use on each connection.
+  txn.conn().prepare(statement.name, statement.text);
+  const auto row = txn.exec_prepared1(statement.name, pqxx::prepare::make_dynamic_params(parameters));
   return row[0].as<long>() > 0;
 }
 

@@ -1,0 +1,179 @@
+#include "store/checkpoint_sql.hpp"
+
+#include <array>
+#include <cctype>
+#include <map>
+#include <stdexcept>
+#include <string_view>
+#include <vector>
+
+namespace weft::store {
+namespace {
+
+// Parts of the statement; `@name` marks a parameter, numbered when composed.
+// Every fenced write starts by locking the execution row with the caller's
+// lease; no row means the execution is no longer this caller's and nothing
+// below writes (each part reads FROM lease).
+constexpr std::string_view kLease = R"sql(
+lease AS (
+  SELECT id FROM weft.executions WHERE id = @execution_id::uuid AND owner = @host_id::uuid AND fence = @fence
+  FOR NO KEY UPDATE))sql";
+
+constexpr std::string_view kAttempts = R"sql(,
+attempt AS (
+  INSERT INTO weft.attempts (execution_id, step_id, attempt, status, error, started_at, finished_at,
+                             host_id, info)
+  SELECT lease.id, a.step_id, a.attempt, a.status, a.error,
+         to_timestamp(a.started_at / 1000.0), to_timestamp(a.finished_at / 1000.0), @host_id::uuid, a.info
+    FROM lease, jsonb_to_recordset(@attempts::jsonb) AS a(step_id text, attempt int, status text,
+         error jsonb, started_at bigint, finished_at bigint, info jsonb)
+  ON CONFLICT DO NOTHING))sql";
+
+constexpr std::string_view kSteps = R"sql(,
+step AS (
+  INSERT INTO weft.steps (execution_id, step_id, status, attempts, attempt_base, input, output,
+                          error, next_attempt_at, started_at, finished_at, done_seq)
+  SELECT lease.id, s.step_id, s.status, s.attempts, coalesce(s.attempt_base, 0), s.input, s.output,
+         s.error, now() + s.retry_delay_ms * interval '1 millisecond', now(),
+         CASE WHEN s.status IN ('completed', 'failed', 'skipped') THEN now() END,
+         CASE WHEN s.status = 'completed' THEN nextval('weft.done_seq') END
+    FROM lease, jsonb_to_recordset(@steps::jsonb) AS s(step_id text, status text, attempts int,
+         attempt_base int, input jsonb, output jsonb, error jsonb, retry_delay_ms bigint)
+  ON CONFLICT (execution_id, step_id) DO UPDATE
+     SET status = EXCLUDED.status, attempts = EXCLUDED.attempts,
+         attempt_base = EXCLUDED.attempt_base,
+         input = coalesce(EXCLUDED.input, weft.steps.input), output = EXCLUDED.output,
+         error = EXCLUDED.error, next_attempt_at = EXCLUDED.next_attempt_at,
+         started_at = coalesce(weft.steps.started_at, EXCLUDED.started_at),
+         finished_at = coalesce(EXCLUDED.finished_at, CASE WHEN EXCLUDED.status IN
+                                ('compensating', 'compensated') THEN weft.steps.finished_at END),
+         done_seq = coalesce(weft.steps.done_seq, EXCLUDED.done_seq)))sql";
+
+constexpr std::string_view kCompensations = R"sql(,
+compensation AS (
+  INSERT INTO weft.compensations (execution_id, step_id, status, attempts, attempt_base, input,
+                                  output, error, next_attempt_at, started_at, finished_at)
+  SELECT lease.id, c.step_id, c.status, c.attempts, coalesce(c.attempt_base, 0), c.input, c.output,
+         c.error, now() + c.retry_delay_ms * interval '1 millisecond', now(),
+         CASE WHEN c.status IN ('compensated', 'failed') THEN now() END
+    FROM lease, jsonb_to_recordset(@compensations::jsonb) AS c(step_id text, status text, attempts int,
+         attempt_base int, input jsonb, output jsonb, error jsonb, retry_delay_ms bigint)
+  ON CONFLICT (execution_id, step_id) DO UPDATE
+     SET status = EXCLUDED.status, attempts = EXCLUDED.attempts,
+         attempt_base = EXCLUDED.attempt_base,
+         input = coalesce(EXCLUDED.input, weft.compensations.input), output = EXCLUDED.output,
+         error = EXCLUDED.error, next_attempt_at = EXCLUDED.next_attempt_at,
+         started_at = coalesce(weft.compensations.started_at, EXCLUDED.started_at),
+         finished_at = EXCLUDED.finished_at))sql";
+
+constexpr std::string_view kConsumedSignals = R"sql(,
+consumed AS (
+  UPDATE weft.signals SET consumed_by = @host_id::text, consumed_at = now()
+    FROM lease WHERE weft.signals.execution_id = lease.id AND weft.signals.id = ANY(@consumed_signals::bigint[])))sql";
+
+// A SELECT part runs only if read: the final SELECT reads emitted_notice.
+constexpr std::string_view kEvents = R"sql(,
+emitted AS (
+  INSERT INTO weft.events (source, id, type, trace_id, document)
+  SELECT ev.source, ev.id, ev.type, ev.trace_id, ev.document
+    FROM lease, jsonb_to_recordset(@events::jsonb) AS ev(source text, id text, type text, trace_id text,
+         document jsonb)
+  ON CONFLICT DO NOTHING RETURNING 1),
+emitted_notice AS (SELECT pg_notify('weft_events', '') FROM (SELECT 1 FROM emitted LIMIT 1) one))sql";
+
+constexpr std::string_view kExecution = R"sql(,
+finish AS (
+  UPDATE weft.executions e
+     SET status = coalesce(@finish_status::text, @status::text, e.status),
+         output = CASE WHEN @finish_status::text IS NOT NULL THEN @finish_output::jsonb ELSE e.output END,
+         error = CASE WHEN @finish_status::text IS NOT NULL THEN @finish_error::jsonb ELSE e.error END,
+         owner = CASE WHEN @finish_status::text IS NOT NULL OR @park_ms::bigint IS NOT NULL THEN NULL ELSE e.owner END,
+         fence = CASE WHEN @finish_status::text IS NOT NULL OR @park_ms::bigint IS NOT NULL THEN e.fence + 1
+                      ELSE e.fence END,
+         -- parked: wake at the timer, or at once if a signal came since the host looked
+         available_at = CASE WHEN @park_ms::bigint IS NULL THEN e.available_at
+                             WHEN e.wake_seq <> @seen_wake_seq::bigint THEN now()
+                             ELSE now() + @park_ms::bigint * interval '1 millisecond' END,
+         finished_at = CASE WHEN @finish_status::text IS NOT NULL THEN now() END, updated_at = now()
+    FROM lease
+   WHERE e.id = lease.id))sql";
+
+/// Parameter names in their numbering order (see the header).
+constexpr std::array<std::string_view, 14> kParameterOrder = {
+    "execution_id", "host_id",       "fence",        "attempts",      "steps",
+    "compensations", "consumed_signals", "events",   "finish_status", "finish_output",
+    "finish_error",  "status",        "park_ms",      "seen_wake_seq"};
+
+/// Replaces each `@name` with `$n`, n given by kParameterOrder among the names used.
+std::string number_parameters(const std::string& text) {
+  std::vector<std::string_view> used;
+  const auto name_at = [&](std::size_t at) {
+    std::size_t end = at + 1;
+    while (end < text.size() && (std::islower(static_cast<unsigned char>(text[end])) || text[end] == '_')) ++end;
+    return std::string_view(text).substr(at + 1, end - at - 1);
+  };
+  for (std::size_t at = text.find('@'); at != std::string::npos; at = text.find('@', at + 1)) used.push_back(name_at(at));
+  std::map<std::string_view, int> number;
+  for (const auto name : kParameterOrder) {
+    for (const auto used_name : used) {
+      if (used_name == name) {
+        number.emplace(name, static_cast<int>(number.size()) + 1);
+        break;
+      }
+    }
+  }
+  std::string numbered;
+  std::size_t from = 0;
+  for (std::size_t at = text.find('@'); at != std::string::npos; at = text.find('@', from)) {
+    const auto name = name_at(at);
+    const auto it = number.find(name);
+    if (it == number.end()) throw std::logic_error("checkpoint statement: unknown parameter @" + std::string(name));
+    numbered.append(text, from, at - from).append("$").append(std::to_string(it->second));
+    from = at + 1 + name.size();
+  }
+  return numbered.append(text, from, std::string::npos);
+}
+
+CheckpointStatement compose(CheckpointShape shape) {
+  std::string text = "WITH";
+  text += kLease;
+  if (shape.attempts) text += kAttempts;
+  if (shape.steps) text += kSteps;
+  if (shape.compensations) text += kCompensations;
+  if (shape.consumed_signals) text += kConsumedSignals;
+  if (shape.events) text += kEvents;
+  if (shape.execution) text += kExecution;
+  text += "\nSELECT (SELECT count(*) FROM lease)";
+  if (shape.events) text += ", (SELECT count(*) FROM emitted_notice)";
+  return {"checkpoint_" + std::to_string(shape.index()), number_parameters(text)};
+}
+
+}  // namespace
+
+unsigned CheckpointShape::index() const {
+  return (attempts ? 1u : 0u) | (steps ? 2u : 0u) | (compensations ? 4u : 0u) | (consumed_signals ? 8u : 0u) |
+         (events ? 16u : 0u) | (execution ? 32u : 0u);
+}
+
+CheckpointShape CheckpointShape::from_index(unsigned index) {
+  CheckpointShape shape;
+  shape.attempts = (index & 1u) != 0;
+  shape.steps = (index & 2u) != 0;
+  shape.compensations = (index & 4u) != 0;
+  shape.consumed_signals = (index & 8u) != 0;
+  shape.events = (index & 16u) != 0;
+  shape.execution = (index & 32u) != 0;
+  return shape;
+}
+
+const CheckpointStatement& checkpoint_statement(CheckpointShape shape) {
+  static const auto statements = [] {
+    std::vector<CheckpointStatement> all;
+    for (unsigned index = 0; index < CheckpointShape::kCount; ++index)
+      all.push_back(compose(CheckpointShape::from_index(index)));
+    return all;
+  }();
+  return statements[shape.index()];
+}
+
+}  // namespace weft::store

@@ -1,0 +1,134 @@
+// Every checkpoint shape against the real server: each prepares, binds its
+// parameters in the right places and writes exactly its parts, under the lease.
+#include "store/checkpoint_sql.hpp"
+#include "store/store.hpp"
+#include "support/test_database.hpp"
+
+#include <pqxx/pqxx>
+
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <string>
+
+namespace {
+
+using weft::store::Checkpoint;
+using weft::store::CheckpointShape;
+using weft::store::Lease;
+
+constexpr const char* kHost = "00000000-0000-0000-0000-00000000000b";
+
+std::string execution_id(unsigned index) {
+  char id[37];
+  std::snprintf(id, sizeof id, "00000000-0000-0000-0000-%012u", index + 1);
+  return id;
+}
+
+long long count(pqxx::connection& db, const std::string& query) {
+  pqxx::nontransaction txn(db);
+  return txn.exec1(query)[0].as<long long>();
+}
+
+/// `count` running executions owned by kHost with fence 1, each with an open signal.
+void owned_executions(pqxx::connection& db, unsigned count) {
+  pqxx::work txn(db);
+  txn.exec("INSERT INTO weft.definitions (workflow, content_hash, version, source_path, yaml, scripts) "
+           "VALUES ('w', 'h', '1', 'w.yaml', 'id: w', '{}')");
+  for (unsigned index = 0; index < count; ++index) {
+    txn.exec_params("INSERT INTO weft.executions (id, workflow, content_hash, version, status, trace_id, input, "
+                    "owner, fence) VALUES ($1::uuid, 'w', 'h', '1', 'running', 't', '{}', $2::uuid, 1)",
+                    execution_id(index), std::string(kHost));
+    txn.exec_params("INSERT INTO weft.signals (execution_id, name) VALUES ($1::uuid, 'go')", execution_id(index));
+  }
+  txn.commit();
+}
+
+/// A checkpoint with one row of each part of `shape`; `signal` is the id a wait would consume.
+Checkpoint checkpoint_of(CheckpointShape shape, unsigned index, std::int64_t signal) {
+  Checkpoint checkpoint;
+  const std::string tag = std::to_string(index);
+  if (shape.attempts) checkpoint.attempts.push_back({"step-" + tag, 1, "completed", nullptr, 1000, 2000, nullptr});
+  if (shape.steps) {
+    weft::store::StepState state;
+    state.step_id = "step-" + tag;
+    state.status = "completed";
+    state.attempts = 1;
+    state.output = weft::JsonObject{{"shape", index}};
+    checkpoint.steps.push_back({state, std::nullopt});
+  }
+  if (shape.compensations) {
+    weft::store::StepState state;
+    state.step_id = "undo-" + tag;
+    state.status = "compensating";
+    checkpoint.compensations.push_back({state, std::int64_t{0}});
+  }
+  if (shape.consumed_signals) checkpoint.consumed_signals.push_back(signal);
+  if (shape.events) {
+    checkpoint.events.push_back({"shape-test", "event-" + tag, "test.shape", "trace-" + tag,
+                                 weft::JsonObject{{"specversion", "1.0"}, {"id", "event-" + tag}}});
+  }
+  if (shape.execution) checkpoint.status = "compensating";
+  return checkpoint;
+}
+
+}  // namespace
+
+TEST_CASE("every checkpoint shape writes exactly its parts, and nothing with a stale lease", "[store][pg]") {
+  weft::test::TestDatabase database;
+  weft::store::migrate(database.url());
+  pqxx::connection db(database.url());
+  owned_executions(db, CheckpointShape::kCount);
+  weft::store::Store store(database.url());
+  int attempts = 0, steps = 0, compensations = 0, consumed = 0, events = 0, statuses = 0;
+  for (unsigned index = 0; index < CheckpointShape::kCount; ++index) {
+    const auto shape = CheckpointShape::from_index(index);
+    const auto id = execution_id(index);
+    const auto signal = [&] {
+      pqxx::nontransaction txn(db);
+      return txn.exec_params1("SELECT id FROM weft.signals WHERE execution_id = $1::uuid", id)[0].as<std::int64_t>();
+    }();
+    const auto checkpoint = checkpoint_of(shape, index, signal);
+    INFO("shape " << index);
+    CHECK_FALSE(store.checkpoint(Lease{id, kHost, 2}, checkpoint));  // stale fence: nothing
+    REQUIRE(store.checkpoint(Lease{id, kHost, 1}, checkpoint));
+    attempts += shape.attempts;
+    steps += shape.steps;
+    compensations += shape.compensations;
+    consumed += shape.consumed_signals;
+    events += shape.events;
+    statuses += shape.execution;
+  }
+  CHECK(count(db, "SELECT count(*) FROM weft.attempts WHERE host_id = '" + std::string(kHost) + "'") == attempts);
+  CHECK(count(db, "SELECT count(*) FROM weft.steps WHERE status = 'completed' AND done_seq IS NOT NULL "
+                  "AND output->>'shape' IS NOT NULL") == steps);
+  CHECK(count(db, "SELECT count(*) FROM weft.compensations WHERE status = 'compensating'") == compensations);
+  CHECK(count(db, "SELECT count(*) FROM weft.signals WHERE consumed_by = '" + std::string(kHost) + "'") == consumed);
+  CHECK(count(db, "SELECT count(*) FROM weft.events WHERE source = 'shape-test'") == events);
+  CHECK(count(db, "SELECT count(*) FROM weft.executions WHERE status = 'compensating' AND owner IS NOT NULL") ==
+        statuses);
+  // Each part's row sits on the execution of a shape that has the part.
+  CHECK(count(db, "SELECT count(*) FROM weft.steps s JOIN weft.executions e ON e.id = s.execution_id "
+                  "WHERE s.step_id <> 'step-' || (right(e.id::text, 12)::bigint - 1)") == 0);
+}
+
+TEST_CASE("a finishing and a parking checkpoint hand the execution back", "[store][pg]") {
+  weft::test::TestDatabase database;
+  weft::store::migrate(database.url());
+  pqxx::connection db(database.url());
+  owned_executions(db, 2);
+  weft::store::Store store(database.url());
+  Checkpoint finish;
+  finish.finish = Checkpoint::Finish{"completed", weft::JsonObject{{"total", 3}}, nullptr};
+  REQUIRE(store.checkpoint(Lease{execution_id(0), kHost, 1}, finish));
+  Checkpoint park;
+  park.status = "waiting";
+  park.park = Checkpoint::Park{60000, 0};
+  REQUIRE(store.checkpoint(Lease{execution_id(1), kHost, 1}, park));
+  CHECK(count(db, "SELECT count(*) FROM weft.executions WHERE id = '" + execution_id(0) +
+                      "' AND status = 'completed' AND owner IS NULL AND fence = 2 AND finished_at IS NOT NULL "
+                      "AND output->>'total' = '3'") == 1);
+  CHECK(count(db, "SELECT count(*) FROM weft.executions WHERE id = '" + execution_id(1) +
+                      "' AND status = 'waiting' AND owner IS NULL AND fence = 2 AND finished_at IS NULL "
+                      "AND available_at > now() + interval '50 seconds'") == 1);
+}
