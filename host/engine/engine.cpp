@@ -141,12 +141,22 @@ void Engine::Impl::dispatch_loop() {
         route_due = claim_due = cancels_due = true;  // hints sent while we were not listening are lost
       }
       if (route_due) {
-        int routed;
-        while (!stopping_ &&
-               (routed = store->route_events(kRouteBatch, [&](const auto& event) { return route(event, vm); })) > 0) {
-          claim_due = true;
-          admission_due_ = true;
-          if (routed < kRouteBatch) break;
+        while (!stopping_) {
+          // The router takes on what it has room for, and their first steps'
+          // checkpoints commit with the routing: no claim round trip, no
+          // notification, no commit of their own (issue 6). If the routing
+          // fails, these runs never existed.
+          std::vector<StartedRun> started;
+          store::Store::EagerClaim claim{host_id_, draining_ || rejoin_needed_ ? 0 : room(),
+                                         [&](store::ClaimedExecution record) {
+                                           return plan_start(std::move(record), vm, started);
+                                         }};
+          const auto routed = store->route_events(
+              kRouteBatch, [&](const auto& event) { return route(event, vm); }, claim);
+          for (auto& run : started) launch(run);
+          if (routed.unclaimed > 0) claim_due = true;
+          if (routed.concurrency_keys) admission_due_ = true;
+          if (routed.events < kRouteBatch) break;
         }
         route_due = false;
       }
@@ -233,41 +243,48 @@ void Engine::Impl::rejoin(store::Store& store) {
                old, fresh, dropped.size());
 }
 
+int Engine::Impl::room() {
+  std::lock_guard lock(active_mutex_);
+  return std::max(0, options_.max_active_executions - static_cast<int>(active_.size()));
+}
+
+store::Checkpoint Engine::Impl::without_definition(const std::string& execution_id, const std::string& error) {
+  // Without its pinned definition the execution cannot run anywhere: fail it visibly.
+  spdlog::error("execution {}: {}", execution_id, error);
+  store::Checkpoint checkpoint;
+  checkpoint.finish = store::Checkpoint::Finish{store::execution_status::kFailed, nullptr,
+                                                StepError{"definition_unavailable", error, false, nullptr}.to_json()};
+  return checkpoint;
+}
+
+void Engine::Impl::adopt(store::ClaimedExecution record, store::Store& store) {
+  std::string error;
+  auto definition = definition_for(record.workflow, record.content_hash, &store, error);
+  if (!definition) {
+    store.checkpoint(store::Lease{record.id, host_id_, record.fence}, without_definition(record.id, error));
+    return;
+  }
+  auto run = std::make_shared<ExecutionRun>(std::move(record), std::move(definition), host_id_);
+  {
+    std::lock_guard lock(active_mutex_);
+    active_[run->record().id] = run;
+  }
+  pool_->post([this, run](WorkerContext& context) { resume(run, context); });
+}
+
 void Engine::Impl::claim_batch(store::Store& store) {
   for (;;) {
     if (stopping_) return;
     // Set before looking at the room, so that a run retiring from here on
     // wakes the dispatcher: claimable work may be waiting for that room.
     claims_wait_for_room_ = true;
-    int room;
-    {
-      std::lock_guard lock(active_mutex_);
-      room = options_.max_active_executions - static_cast<int>(active_.size());
-    }
-    if (room <= 0) return;
-    const int limit = std::min(room, kClaimBatch);
+    const int free = room();
+    if (free <= 0) return;
+    const int limit = std::min(free, kClaimBatch);
     auto claimed = store.claim_executions(host_id_, limit);
-    for (auto& record : claimed) {
-      std::string error;
-      auto definition = definition_for(record.workflow, record.content_hash, store, error);
-      if (!definition) {
-        // Without its pinned definition the execution cannot run anywhere: fail it visibly.
-        spdlog::error("execution {}: {}", record.id, error);
-        store::Checkpoint checkpoint;
-        checkpoint.finish = store::Checkpoint::Finish{
-            store::execution_status::kFailed, nullptr,
-            StepError{"definition_unavailable", error, false, nullptr}.to_json()};
-        store.checkpoint(store::Lease{record.id, host_id_, record.fence}, checkpoint);
-        continue;
-      }
-      auto run = std::make_shared<ExecutionRun>(std::move(record), std::move(definition), host_id_);
-      {
-        std::lock_guard lock(active_mutex_);
-        active_[run->record().id] = run;
-      }
-      pool_->post([this, run](WorkerContext& context) { resume(run, context); });
-    }
-    if (static_cast<int>(claimed.size()) < limit) {
+    const auto count = static_cast<int>(claimed.size());
+    for (auto& record : claimed) adopt(std::move(record), store);
+    if (count < limit) {
       claims_wait_for_room_ = false;  // nothing more to claim; new work comes with a notification
       return;
     }
@@ -306,12 +323,16 @@ void Engine::Impl::sweep_orphans(store::Store& store) {
 
 definitions::DefinitionPtr Engine::Impl::definition_for(const std::string& workflow,
                                                         const std::string& hash,
-                                                        store::Store& store, std::string& error) {
+                                                        store::Store* store, std::string& error) {
   {
     std::lock_guard lock(definitions_mutex_);
     if (const auto it = definitions_.find({workflow, hash}); it != definitions_.end()) return it->second;
   }
-  const auto snapshot = store.load_definition(workflow, hash);
+  if (!store) {
+    error = "definition " + workflow + "@" + hash + " is not loaded on this host";
+    return nullptr;
+  }
+  const auto snapshot = store->load_definition(workflow, hash);
   if (!snapshot) {
     error = "definition " + workflow + "@" + hash + " is not stored";
     return nullptr;

@@ -60,12 +60,19 @@ class Engine::Impl {
   /// commit since the last report; periodically only when workers had to wait.
   void report_pool_usage(bool always);
   void claim_batch(store::Store& store);
+  /// How many more executions this host may hold.
+  int room();
+  /// The checkpoint that fails an execution whose pinned definition cannot be loaded.
+  static store::Checkpoint without_definition(const std::string& execution_id, const std::string& error);
+  /// Runs an execution this host now owns (claimed).
+  void adopt(store::ClaimedExecution record, store::Store& store);
   void sweep_orphans(store::Store& store);
   /// Hands cancel requests for executions running here to their runs.
   void forward_cancels(store::Store& store);
   std::vector<store::NewExecution> route(const store::EventRecord& event, lua::Vm& vm);
+  /// The pinned version: loaded here, or else read from `store` (if given) and loaded.
   definitions::DefinitionPtr definition_for(const std::string& workflow, const std::string& hash,
-                                            store::Store& store, std::string& error);
+                                            store::Store* store, std::string& error);
   void wake_dispatcher();
   void drain_and_release();
   /// After losing the lease: drops every execution held here (another host may
@@ -73,6 +80,19 @@ class Engine::Impl {
   void rejoin(store::Store& store);
 
   // --- orchestrator.cpp: one execution's steps -----------------------------
+  /// A run taken on while routing, with its first checkpoint and the attempts
+  /// that start once that checkpoint has committed (with the routing).
+  struct StartedRun {
+    RunPtr run;
+    store::Checkpoint checkpoint;
+    std::vector<AttemptTarget> to_run;
+  };
+  /// Inside the routing transaction (dispatcher thread): which steps a new run
+  /// starts with; appends the run to `started`; returns the checkpoint to write.
+  std::optional<store::Checkpoint> plan_start(store::ClaimedExecution record, lua::Vm& vm,
+                                              std::vector<StartedRun>& started);
+  /// After the routing committed: the run is held here and its first attempts start.
+  void launch(StartedRun& started);
   using Retries = std::vector<std::pair<AttemptTarget, Millis>>;
   void resume(const RunPtr& run, WorkerContext& context);
   void run_attempt(const RunPtr& run, AttemptTarget target, WorkerContext& context);

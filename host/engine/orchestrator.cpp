@@ -518,6 +518,46 @@ void Engine::Impl::resume(const RunPtr& run, WorkerContext& context) {
   settle_and_commit(run, context, std::move(checkpoint), retries);
 }
 
+std::optional<store::Checkpoint> Engine::Impl::plan_start(store::ClaimedExecution record, lua::Vm& vm,
+                                                          std::vector<StartedRun>& started) {
+  std::string error;
+  auto definition = definition_for(record.workflow, record.content_hash, nullptr, error);
+  if (!definition) return without_definition(record.id, error);  // the router's are kept: cannot happen
+  StartedRun start{std::make_shared<ExecutionRun>(std::move(record), std::move(definition), host_id_), {}, {}};
+  {
+    std::lock_guard lock(start.run->mutex);
+    LogScope log_scope(log_context(*start.run));
+    advance(*start.run, vm, start.checkpoint, start.to_run);
+    settle(*start.run, vm, start.checkpoint, start.to_run);
+  }
+  started.push_back(start);
+  const auto& checkpoint = started.back().checkpoint;
+  if (checkpoint.steps.empty() && checkpoint.compensations.empty() && checkpoint.attempts.empty() &&
+      !checkpoint.finish && !checkpoint.status)
+    return std::nullopt;
+  return checkpoint;
+}
+
+void Engine::Impl::launch(StartedRun& started) {
+  const auto& run = started.run;
+  {
+    std::lock_guard lock(active_mutex_);
+    active_[run->record().id] = run;
+  }
+  std::lock_guard lock(run->mutex);
+  LogScope log_scope(log_context(*run));
+  const bool parked = started.checkpoint.park.has_value();
+  finish_commit(run, started.checkpoint);
+  if (run->finished || run->abandoned) return;
+  if (run->deadline()) {
+    timers_->schedule(*run->deadline(), [this, run] {
+      pool_->post([this, run](WorkerContext& worker) { on_deadline(run, worker); });
+    });
+  }
+  dispatch(run, started.to_run);
+  if (!parked) schedule_wake_ups(run);
+}
+
 void Engine::Impl::run_attempt(const RunPtr& run, AttemptTarget target, WorkerContext& context) {
   ActionState state;
   Json steps_scope;

@@ -35,19 +35,34 @@ inline constexpr Statement kMarkEventsRouted{"mark_events_routed", R"sql(
 UPDATE weft.events SET routed_at = now() WHERE seq = ANY($1::bigint[]) AND routed_at IS NULL
 )sql"};
 
+// Rows marked `claim` are owned by the routing host ($2) from the start, as a
+// claim would leave them, if that host is live; the rest are left pending and
+// announced. Returns the inserted rows (a key or event already taken inserts none).
 inline constexpr Statement kInsertExecutions{"insert_executions", R"sql(
-WITH ins AS (
+WITH live AS (
+  SELECT EXISTS (SELECT 1 FROM weft.hosts WHERE id = $2::uuid AND dead_at IS NULL) AS host),
+rows AS (
+  SELECT x.*, x.claim AND live.host AS owned
+    FROM live, jsonb_to_recordset($1::jsonb) AS x(id uuid, workflow text, content_hash text, version text,
+         key text, trace_id text, event_source text, event_id text, input jsonb, timeout_ms bigint,
+         concurrency_key text, concurrency_limit int, claim boolean)),
+ins AS (
   INSERT INTO weft.executions (id, workflow, content_hash, version, status, key, trace_id,
                                event_source, event_id, input, timeout_ms, concurrency_key,
-                               concurrency_limit)
-  SELECT x.id, x.workflow, x.content_hash, x.version, 'pending', x.key, x.trace_id,
-         x.event_source, x.event_id, coalesce(x.input, 'null'::jsonb), x.timeout_ms,
-         x.concurrency_key, x.concurrency_limit
-    FROM jsonb_to_recordset($1::jsonb) AS x(id uuid, workflow text, content_hash text, version text,
-         key text, trace_id text, event_source text, event_id text, input jsonb, timeout_ms bigint,
-         concurrency_key text, concurrency_limit int)
-  ON CONFLICT DO NOTHING RETURNING 1)
-SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM (SELECT pg_notify('weft_work', '') FROM ins LIMIT 1) n)
+                               concurrency_limit, owner, fence, claims, started_at, deadline_at)
+  SELECT r.id, r.workflow, r.content_hash, r.version, CASE WHEN r.owned THEN 'running' ELSE 'pending' END,
+         r.key, r.trace_id, r.event_source, r.event_id, coalesce(r.input, 'null'::jsonb), r.timeout_ms,
+         r.concurrency_key, r.concurrency_limit,
+         CASE WHEN r.owned THEN $2::uuid END, CASE WHEN r.owned THEN 1 ELSE 0 END,
+         CASE WHEN r.owned THEN 1 ELSE 0 END, CASE WHEN r.owned THEN now() END,
+         CASE WHEN r.owned THEN now() + r.timeout_ms * interval '1 millisecond' END
+    FROM rows r
+  ON CONFLICT DO NOTHING
+  RETURNING id, owner IS NOT NULL AS owned, (extract(epoch FROM deadline_at) * 1000)::bigint AS deadline_ms),
+notified AS (SELECT pg_notify('weft_work', '') FROM (SELECT 1 FROM ins WHERE NOT owned LIMIT 1) one)
+SELECT id::text, owned, deadline_ms, (extract(epoch FROM now()) * 1000)::bigint,
+       (SELECT count(*) FROM notified)
+  FROM ins
 )sql"};
 
 inline constexpr Statement kStartExecution{"start_execution", R"sql(

@@ -161,24 +161,63 @@ std::vector<bool> Store::insert_events(const std::vector<EventRecord>& events) {
   });
 }
 
-int Store::route_events(int limit, const RouteFn& route) {
+Store::Routed Store::route_events(int limit, const RouteFn& route, const EagerClaim& claim) {
   return guarded("routing events", [&] {
+    Routed routed;
     pqxx::work txn(connection_->db);
     const auto rows = txn.exec_prepared(name_of(sql::kSelectUnroutedEvents), limit);
-    if (rows.empty()) return 0;
+    if (rows.empty()) return routed;
     JsonArray executions;
     std::vector<std::string> seqs;
+    // What a claim would have read, for the executions this host takes on.
+    std::map<std::string, ClaimedExecution> to_claim;
     for (const auto& row : rows) {
       seqs.emplace_back(row[0].c_str());
-      EventRecord event{row[1].c_str(), row[2].c_str(), row[3].c_str(), row[4].c_str(),
-                        json_column(row[5])};
-      for (const auto& execution : route(event)) executions.push_back(new_execution_json(execution));
+      EventRecord event{row[1].c_str(), row[2].c_str(), row[3].c_str(), row[4].c_str(), json_column(row[5])};
+      for (auto& execution : route(event)) {
+        auto json = new_execution_json(execution);
+        routed.concurrency_keys = routed.concurrency_keys || execution.concurrency_key.has_value();
+        const bool eager = !execution.concurrency_key && static_cast<int>(to_claim.size()) < claim.limit;
+        json.as_object()["claim"] = eager;
+        executions.push_back(std::move(json));
+        if (!eager) continue;
+        ClaimedExecution& claimed = to_claim[execution.id];
+        claimed.id = execution.id;
+        claimed.workflow = std::move(execution.workflow);
+        claimed.content_hash = std::move(execution.content_hash);
+        claimed.version = std::move(execution.version);
+        claimed.key = std::move(execution.key);
+        claimed.trace_id = std::move(execution.trace_id);
+        claimed.input = std::move(execution.input);
+        claimed.event = event.document;
+        claimed.fence = 1;
+        claimed.status = execution_status::kRunning;
+      }
     }
-    if (!executions.empty())
-      txn.exec_prepared(name_of(sql::kInsertExecutions), to_json_text(executions));
+    if (!executions.empty()) {
+      const auto inserted = txn.exec_prepared(name_of(sql::kInsertExecutions), to_json_text(executions),
+                                              text_or_null(claim.limit > 0 ? std::optional(claim.host_id)
+                                                                           : std::nullopt));
+      for (const auto& row : inserted) {
+        const auto it = to_claim.find(row[0].c_str());
+        if (!row[1].as<bool>() || it == to_claim.end()) {
+          ++routed.unclaimed;
+          continue;
+        }
+        it->second.deadline_at = optional_millis(row[2]);
+        it->second.db_now = row[3].as<EpochMillis>();
+        ++routed.claimed;
+        const Lease lease{it->second.id, claim.host_id, it->second.fence};
+        if (const auto checkpoint = claim.start(std::move(it->second));
+            checkpoint && !write_checkpoint(txn, lease, *checkpoint)) {
+          throw StoreError("execution " + lease.execution_id + " was lost while it was being created");
+        }
+      }
+    }
     txn.exec_prepared(name_of(sql::kMarkEventsRouted), to_pg_array(seqs));
     txn.commit();
-    return static_cast<int>(rows.size());
+    routed.events = static_cast<int>(rows.size());
+    return routed;
   });
 }
 

@@ -59,10 +59,29 @@ class Store {
   bool insert_event(const EventRecord& event);
   /// Stores a batch in one statement (one commit); for each event, whether it was new.
   std::vector<bool> insert_events(const std::vector<EventRecord>& events);
+  /// Who routes, and how many of the executions routing starts it takes on at once.
+  struct EagerClaim {
+    std::string host_id;
+    int limit = 0;
+    /// Called inside the routing transaction for each execution taken on: the
+    /// first checkpoint to write in that transaction (its first steps started),
+    /// or none. Throwing rolls the whole routing transaction back.
+    std::function<std::optional<Checkpoint>(ClaimedExecution)> start;
+  };
+  struct Routed {
+    int events = 0;
+    int claimed = 0;    // executions taken on (each passed to EagerClaim::start)
+    int unclaimed = 0;  // left for any host to claim (or to admit, with a concurrency key)
+    bool concurrency_keys = false;  // some wait for admission
+  };
   /// Takes up to `limit` unrouted events (skipping ones another host routes),
   /// asks `route` what each starts, inserts those executions and marks the
-  /// events routed, all in one transaction. Returns how many events it routed.
-  int route_events(int limit, const RouteFn& route);
+  /// events routed, all in one transaction. Up to `claim.limit` of the new
+  /// executions without a concurrency key are owned by `claim.host_id` from
+  /// the start (fence 1, one claim), if that host is live, and their first
+  /// checkpoints commit with them: the router runs them without a round of
+  /// claiming or a commit of its own. The others are announced to all hosts.
+  Routed route_events(int limit, const RouteFn& route, const EagerClaim& claim);
   /// Starts one execution, or finds the one that already holds its key.
   StartResult start_execution(const NewExecution& execution);
 

@@ -1,0 +1,159 @@
+// Routing takes on what the routing host has room for (issue 6): those
+// executions are owned from the start, and their first checkpoints commit in
+// the routing transaction, or nothing of that routing does.
+#include "store/store.hpp"
+#include "support/test_database.hpp"
+
+#include <pqxx/pqxx>
+
+#include <catch2/catch.hpp>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace {
+
+using weft::store::Checkpoint;
+using weft::store::ClaimedExecution;
+using weft::store::EventRecord;
+using weft::store::NewExecution;
+using weft::store::Store;
+
+constexpr const char* kHost = "00000000-0000-0000-0000-00000000000c";
+
+long long count(const std::string& url, const std::string& query) {
+  pqxx::connection db(url);
+  pqxx::nontransaction txn(db);
+  return txn.exec1(query)[0].as<long long>();
+}
+
+/// A store with the schema, one definition, this host registered and `events` events waiting.
+void prepare(const std::string& url, int events) {
+  weft::store::migrate(url);
+  Store store(url);
+  store.save_definition({"w", "h", "1", "w.yaml", "id: w", {}});
+  store.register_host(kHost, std::chrono::seconds(30));
+  std::vector<EventRecord> records;
+  for (int i = 0; i < events; ++i) {
+    const auto id = "e" + std::to_string(i);
+    records.push_back({"test", id, "t", "trace-" + id, weft::JsonObject{{"id", id}, {"n", i}}});
+  }
+  store.insert_events(records);
+}
+
+/// Starts one execution per event; with `keyed`, each under a concurrency key.
+weft::store::RouteFn one_execution_each(bool keyed = false) {
+  return [keyed](const EventRecord& event) {
+    NewExecution execution;
+    char id[37];
+    std::snprintf(id, sizeof id, "00000000-0000-0000-0001-%012d", std::stoi(event.id.substr(1)));
+    execution.id = id;
+    execution.workflow = "w";
+    execution.content_hash = "h";
+    execution.version = "1";
+    execution.trace_id = event.trace_id;
+    execution.event_source = event.source;
+    execution.event_id = event.id;
+    execution.input = event.document;
+    execution.timeout_ms = 60000;
+    if (keyed) {
+      execution.concurrency_key = "k";
+      execution.concurrency_limit = 1;
+    }
+    return std::vector<NewExecution>{execution};
+  };
+}
+
+Checkpoint first_step_running() {
+  Checkpoint checkpoint;
+  weft::store::StepState state;
+  state.step_id = "first";
+  state.status = "running";
+  state.attempts = 1;
+  checkpoint.steps.push_back({state, std::nullopt});
+  return checkpoint;
+}
+
+}  // namespace
+
+TEST_CASE("routing owns up to its limit of new executions and commits their first checkpoints", "[store][pg]") {
+  weft::test::TestDatabase database;
+  prepare(database.url(), 5);
+  Store store(database.url());
+  std::vector<ClaimedExecution> started;
+  Store::EagerClaim claim{kHost, 3, [&](ClaimedExecution record) -> std::optional<Checkpoint> {
+                            started.push_back(std::move(record));
+                            return first_step_running();
+                          }};
+  const auto routed = store.route_events(100, one_execution_each(), claim);
+  CHECK(routed.events == 5);
+  CHECK(routed.claimed == 3);
+  CHECK(routed.unclaimed == 2);
+  REQUIRE(started.size() == 3);
+  for (const auto& record : started) {
+    CHECK(record.fence == 1);
+    CHECK(record.status == "running");
+    CHECK(record.event.at("id") == record.input.at("id"));  // the event is handed over, not read again
+    REQUIRE(record.deadline_at.has_value());
+    CHECK(*record.deadline_at - record.db_now == 60000);
+  }
+  const std::string owned = "owner = '" + std::string(kHost) + "'";
+  CHECK(count(database.url(), "SELECT count(*) FROM weft.executions WHERE " + owned +
+                                  " AND fence = 1 AND claims = 1 AND status = 'running' AND started_at IS NOT NULL") == 3);
+  CHECK(count(database.url(), "SELECT count(*) FROM weft.executions WHERE owner IS NULL AND fence = 0 AND claims = 0 "
+                              "AND status = 'pending' AND started_at IS NULL AND deadline_at IS NULL") == 2);
+  CHECK(count(database.url(), "SELECT count(*) FROM weft.steps s JOIN weft.executions e ON e.id = s.execution_id "
+                              "WHERE s.status = 'running' AND e." + owned) == 3);
+  CHECK(count(database.url(), "SELECT count(*) FROM weft.events WHERE routed_at IS NULL") == 0);
+  // The two left over are claimable as ever; the three taken on are not.
+  CHECK(store.claim_executions(kHost, 10).size() == 2);
+}
+
+TEST_CASE("a first checkpoint that fails rolls the whole routing back", "[store][pg]") {
+  weft::test::TestDatabase database;
+  prepare(database.url(), 3);
+  Store store(database.url());
+  int calls = 0;
+  Store::EagerClaim claim{kHost, 10, [&](ClaimedExecution) -> std::optional<Checkpoint> {
+                            if (++calls == 2) throw std::runtime_error("planning failed");
+                            return first_step_running();
+                          }};
+  CHECK_THROWS_WITH(store.route_events(100, one_execution_each(), claim), Catch::Contains("planning failed"));
+  CHECK(count(database.url(), "SELECT count(*) FROM weft.executions") == 0);
+  CHECK(count(database.url(), "SELECT count(*) FROM weft.steps") == 0);
+  CHECK(count(database.url(), "SELECT count(*) FROM weft.events WHERE routed_at IS NULL") == 3);
+  // Routed again, all of them are created.
+  Store::EagerClaim retry{kHost, 10, [](ClaimedExecution) -> std::optional<Checkpoint> { return first_step_running(); }};
+  CHECK(store.route_events(100, one_execution_each(), retry).claimed == 3);
+  CHECK(count(database.url(), "SELECT count(*) FROM weft.steps") == 3);
+}
+
+TEST_CASE("routing takes on nothing for a dead host, nor executions waiting for admission", "[store][pg]") {
+  weft::test::TestDatabase database;
+  prepare(database.url(), 4);
+  Store store(database.url());
+  int calls = 0;
+  Store::EagerClaim claim{kHost, 10, [&](ClaimedExecution) -> std::optional<Checkpoint> {
+                            ++calls;
+                            return first_step_running();
+                          }};
+  SECTION("executions with a concurrency key") {
+    const auto routed = store.route_events(100, one_execution_each(true), claim);
+    CHECK(routed.claimed == 0);
+    CHECK(routed.unclaimed == 4);
+    CHECK(routed.concurrency_keys);
+  }
+  SECTION("a host declared dead") {
+    {
+      pqxx::connection db(database.url());
+      pqxx::nontransaction txn(db);
+      txn.exec_params("UPDATE weft.hosts SET dead_at = now() WHERE id = $1::uuid", std::string(kHost));
+    }
+    const auto routed = store.route_events(100, one_execution_each(), claim);
+    CHECK(routed.claimed == 0);
+    CHECK(routed.unclaimed == 4);
+  }
+  CHECK(calls == 0);
+  CHECK(count(database.url(), "SELECT count(*) FROM weft.executions WHERE owner IS NULL AND status = 'pending'") == 4);
+}
