@@ -20,6 +20,9 @@ constexpr int kRouteBatch = 200;
 constexpr int kClaimBatch = 64;
 // Pool usage is logged at most this often, and only when workers had to wait.
 constexpr std::chrono::seconds kPoolReportEvery{60};
+// A table analyzed small that grows fast is analyzed again within this
+// (one cheap query per check): plans made for its old size scan it.
+constexpr std::chrono::milliseconds kStatisticsCheckEvery{1000};
 // Notifications are hints; this bounds how long a lost one can delay work.
 constexpr std::chrono::milliseconds kSafetyPoll{2000};
 
@@ -384,23 +387,13 @@ void Engine::Impl::heartbeat_loop() {
   std::unique_ptr<store::Store> store;
   auto last_success = std::chrono::steady_clock::now();
   auto last_pool_report = last_success;
-  // Runs until wait() has drained and released everything: the lease must hold until then.
-  while (true) {
-    {
-      std::unique_lock lock(stop_mutex_);
-      if (stop_changed_.wait_for(lock, options_.lease / 3, [&] { return heartbeat_done_.load(); })) {
-        report_pool_usage(true);
-        return;
-      }
-    }
-    if (std::chrono::steady_clock::now() - last_pool_report >= kPoolReportEvery) {
-      last_pool_report = std::chrono::steady_clock::now();
-      report_pool_usage(false);
-    }
+  auto last_heartbeat = last_success;
+  const auto heartbeat_every = std::chrono::duration_cast<std::chrono::milliseconds>(options_.lease / 3);
+  const auto beat = [&] {
     if (rejoin_needed_) {
       // The dispatcher registers a new identity; heartbeats resume with it.
       last_success = std::chrono::steady_clock::now();
-      continue;
+      return;
     }
     try {
       if (!store) store = std::make_unique<store::Store>(options_.database_url);
@@ -408,7 +401,7 @@ void Engine::Impl::heartbeat_loop() {
         spdlog::error("another host declared this one dead and took over its executions");
         rejoin_needed_ = true;
         wake_dispatcher();
-        continue;
+        return;
       }
       last_success = std::chrono::steady_clock::now();
     } catch (const std::exception& error) {
@@ -421,6 +414,34 @@ void Engine::Impl::heartbeat_loop() {
         rejoin_needed_ = true;
         wake_dispatcher();
       }
+    }
+  };
+  // Runs until wait() has drained and released everything: the lease must hold until then.
+  while (true) {
+    {
+      std::unique_lock lock(stop_mutex_);
+      if (stop_changed_.wait_for(lock, std::min(heartbeat_every, kStatisticsCheckEvery),
+                                 [&] { return heartbeat_done_.load(); })) {
+        report_pool_usage(true);
+        return;
+      }
+    }
+    if (std::chrono::steady_clock::now() - last_heartbeat >= heartbeat_every) {
+      last_heartbeat = std::chrono::steady_clock::now();
+      beat();
+    }
+    if (std::chrono::steady_clock::now() - last_pool_report >= kPoolReportEvery) {
+      last_pool_report = std::chrono::steady_clock::now();
+      report_pool_usage(false);
+    }
+    // Here, after the heartbeat, not on the dispatcher: an ANALYZE takes a
+    // moment and must hold up neither routing nor the lease.
+    if (!store) continue;  // the heartbeat reconnects; nothing to add to its errors
+    try {
+      for (const auto& table : store->refresh_statistics()) spdlog::debug("analyzed weft.{}: it had grown", table);
+    } catch (const std::exception& error) {
+      store.reset();
+      spdlog::debug("could not refresh table statistics: {}", error.what());
     }
   }
 }

@@ -796,6 +796,9 @@ void Engine::Impl::commit_transactional(const RunPtr& run, AttemptTarget target,
       // the database has (the checkpoint commits with the effects or not at all).
       spdlog::error("commit of {} in execution {} is in doubt: {}; handing it back",
                     run->attempt_id(target), run->record().id, error.what());
+      // Ended before the connection it runs on is replaced: ending it afterwards
+      // touched a freed connection (a crash found by the PostgreSQL-kill test).
+      transaction.reset();
       abandon_in_doubt(run, context);
       return;
     }

@@ -1,22 +1,24 @@
-// The checkpoint statement, composed from only the parts a checkpoint uses.
-// PostgreSQL initialises every part of a statement on each execution, empty
-// or not; one statement with all parts spent ~25% of a checkpoint's server
-// time on attempts, compensations, signals and events it did not have
-// (issue 6). Each shape is a prepared statement of its own.
+// The checkpoint statement: the checkpoints of any number of executions in
+// one statement (one round trip, for group commit and for the first
+// checkpoints a routing transaction writes), composed from only the parts the
+// batch uses. PostgreSQL initialises every part of a statement on each
+// execution, empty or not: one statement with all parts spent ~25% of a
+// checkpoint's server time on parts it did not have (issue 6). Each shape is
+// a prepared statement of its own.
 #pragma once
 
 #include <string>
 
 namespace weft::store {
 
-/// Which parts a checkpoint has, beside the lease check every shape starts with.
+/// Which parts a batch of checkpoints has, beside the leases every shape starts with.
 struct CheckpointShape {
   bool attempts = false;
   bool steps = false;
   bool compensations = false;
   bool consumed_signals = false;
   bool events = false;
-  bool execution = false;  // finishes, parks or sets the status of the execution row
+  bool execution = false;  // finishes, parks or sets the status of execution rows
 
   static constexpr unsigned kCount = 64;
   unsigned index() const;
@@ -24,11 +26,13 @@ struct CheckpointShape {
 };
 
 /// The statement of a shape. Parameters, numbered in this order and present
-/// only for the parts of the shape: execution id, host id, fence; attempts,
-/// steps, compensations (jsonb recordsets), consumed signal ids (bigint[]),
-/// events (jsonb recordset); then for `execution`: finish status, output,
-/// error, new status, park delay (ms), seen wake_seq. Its first column is 1
-/// when the lease held (and everything was written), 0 otherwise.
+/// only for the parts of the shape, are jsonb recordsets whose rows each name
+/// their `execution_id`: leases (with `host_id`, `fence`; always present),
+/// attempts, steps, compensations; then consumed signal ids (bigint[]);
+/// events; execution updates (`finish_status`, `finish_output`,
+/// `finish_error`, `status`, `park_ms`, `seen_wake_seq`).
+/// It returns the ids of the executions whose lease held: only their rows are
+/// written.
 struct CheckpointStatement {
   std::string name;
   std::string text;

@@ -6,9 +6,19 @@
 
 #include <pqxx/transaction_base>
 
+#include <vector>
+
 namespace weft::store {
 
 /// False when the lease no longer holds (nothing is written).
 bool write_checkpoint(pqxx::transaction_base& txn, const Lease& lease, const Checkpoint& checkpoint);
+
+struct CheckpointWrite {
+  const Lease* lease = nullptr;
+  const Checkpoint* checkpoint = nullptr;
+};
+/// Several executions' checkpoints (at most one each) in one statement; for
+/// each, whether its lease held (only those are written).
+std::vector<bool> write_checkpoints(pqxx::transaction_base& txn, const std::vector<CheckpointWrite>& writes);
 
 }  // namespace weft::store

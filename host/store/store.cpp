@@ -30,14 +30,13 @@ constexpr std::array kStatements = {
     sql::kCancelRequested, sql::kListDeadLetters, sql::kLockDeadLetter, sql::kRetryFailedSteps,
     sql::kRetryFailedCompensations, sql::kReviveExecution, sql::kSelectOpenSignals,
     sql::kSignalTarget, sql::kDeliverSignal, sql::kAdmissionKeys, sql::kLockAdmissionKey, sql::kAdmit,
-    sql::kTryLock, sql::kUnlock,
+    sql::kTryLock, sql::kUnlock, sql::kStaleStatistics,
 };
 
 std::string name_of(const sql::Statement& statement) { return std::string(statement.name); }
 
-/// One row of a checkpoint's steps or compensations recordset.
-void add_step_row(JsonRows& rows, const StepState& step, std::optional<std::int64_t> retry_delay_ms) {
-  rows.row();
+/// The fields of a checkpoint's steps or compensations row.
+void add_step_fields(JsonRows& rows, const StepState& step, std::optional<std::int64_t> retry_delay_ms) {
   rows.field("step_id", step.step_id);
   rows.field("status", step.status);
   rows.field("attempts", std::int64_t{step.attempts});
@@ -46,6 +45,14 @@ void add_step_row(JsonRows& rows, const StepState& step, std::optional<std::int6
   rows.field("error", step.error);
   rows.field("attempt_base", std::int64_t{step.attempt_base});
   rows.field("retry_delay_ms", retry_delay_ms);
+}
+
+void add_event_fields(JsonRows& rows, const EventRecord& event) {
+  rows.field("source", event.source);
+  rows.field("id", event.id);
+  rows.field("type", event.type);
+  rows.field("trace_id", event.trace_id);
+  rows.field("document", event.document);
 }
 
 ExecutionSummary read_summary(const pqxx::row& row) {
@@ -195,6 +202,8 @@ Store::Routed Store::route_events(int limit, const RouteFn& route, const EagerCl
       }
     }
     if (!executions.empty()) {
+      std::vector<Lease> leases;
+      std::vector<Checkpoint> first_checkpoints;  // of leases[i]
       const auto inserted = txn.exec_prepared(name_of(sql::kInsertExecutions), to_json_text(executions),
                                               text_or_null(claim.limit > 0 ? std::optional(claim.host_id)
                                                                            : std::nullopt));
@@ -207,11 +216,19 @@ Store::Routed Store::route_events(int limit, const RouteFn& route, const EagerCl
         it->second.deadline_at = optional_millis(row[2]);
         it->second.db_now = row[3].as<EpochMillis>();
         ++routed.claimed;
-        const Lease lease{it->second.id, claim.host_id, it->second.fence};
-        if (const auto checkpoint = claim.start(std::move(it->second));
-            checkpoint && !write_checkpoint(txn, lease, *checkpoint)) {
-          throw StoreError("execution " + lease.execution_id + " was lost while it was being created");
+        leases.push_back(Lease{it->second.id, claim.host_id, it->second.fence});
+        if (auto checkpoint = claim.start(std::move(it->second))) {
+          first_checkpoints.push_back(std::move(*checkpoint));
+        } else {
+          leases.pop_back();
         }
+      }
+      if (!first_checkpoints.empty()) {
+        std::vector<CheckpointWrite> writes;
+        for (std::size_t i = 0; i < leases.size(); ++i) writes.push_back({&leases[i], &first_checkpoints[i]});
+        const auto written = write_checkpoints(txn, writes);
+        if (std::find(written.begin(), written.end(), false) != written.end())
+          throw StoreError("an execution was taken over while it was being created");
       }
     }
     txn.exec_prepared(name_of(sql::kMarkEventsRouted), to_pg_array(seqs));
@@ -354,29 +371,25 @@ std::string events_json(const std::vector<EventRecord>& events) {
   JsonRows rows;
   for (const auto& event : events) {
     rows.row();
-    rows.field("source", event.source);
-    rows.field("id", event.id);
-    rows.field("type", event.type);
-    rows.field("trace_id", event.trace_id);
-    rows.field("document", event.document);
+    add_event_fields(rows, event);
   }
   return rows.finish();
 }
 
-bool write_checkpoint(pqxx::transaction_base& txn, const Lease& lease, const Checkpoint& checkpoint) {
+std::vector<bool> write_checkpoints(pqxx::transaction_base& txn, const std::vector<CheckpointWrite>& writes) {
   CheckpointShape shape;
-  shape.attempts = !checkpoint.attempts.empty();
-  shape.steps = !checkpoint.steps.empty();
-  shape.compensations = !checkpoint.compensations.empty();
-  shape.consumed_signals = !checkpoint.consumed_signals.empty();
-  shape.events = !checkpoint.events.empty();
-  shape.execution = checkpoint.finish || checkpoint.status || checkpoint.park;
-  // In the order checkpoint_statement numbers them.
-  std::vector<NullableText> parameters{{lease.execution_id}, {lease.host_id}, {std::to_string(lease.fence)}};
-  if (shape.attempts) {
-    JsonRows attempts;
-    for (const auto& attempt : checkpoint.attempts) {
-      attempts.row();
+  JsonRows leases, attempts, steps, compensations, events, executions;
+  std::vector<std::string> consumed;
+  for (const auto& [lease, checkpoint] : writes) {
+    const auto of_this_execution = [&](JsonRows& rows) {
+      rows.row();
+      rows.field("execution_id", lease->execution_id);
+    };
+    of_this_execution(leases);
+    leases.field("host_id", lease->host_id);
+    leases.field("fence", std::int64_t{lease->fence});
+    for (const auto& attempt : checkpoint->attempts) {
+      of_this_execution(attempts);
       attempts.field("step_id", attempt.step_id);
       attempts.field("attempt", std::int64_t{attempt.attempt});
       attempts.field("status", attempt.status);
@@ -385,46 +398,62 @@ bool write_checkpoint(pqxx::transaction_base& txn, const Lease& lease, const Che
       attempts.field("finished_at", std::int64_t{attempt.finished_at});
       attempts.field("info", attempt.info);
     }
-    parameters.push_back({attempts.finish()});
-  }
-  if (shape.steps) {
-    JsonRows steps;
-    for (const auto& write : checkpoint.steps) add_step_row(steps, write.state, write.retry_delay_ms);
-    parameters.push_back({steps.finish()});
-  }
-  if (shape.compensations) {
-    JsonRows compensations;
-    for (const auto& write : checkpoint.compensations) add_step_row(compensations, write.state, write.retry_delay_ms);
-    parameters.push_back({compensations.finish()});
-  }
-  if (shape.consumed_signals) {
-    std::vector<std::string> consumed;
-    for (const auto id : checkpoint.consumed_signals) consumed.push_back(std::to_string(id));
-    parameters.push_back({to_pg_array(consumed)});
-  }
-  if (shape.events) parameters.push_back({events_json(checkpoint.events)});
-  if (shape.execution) {
-    if (checkpoint.finish) {
-      parameters.push_back({checkpoint.finish->status});
-      parameters.push_back(json_or_null(checkpoint.finish->output));
-      parameters.push_back(json_or_null(checkpoint.finish->error));
-    } else {
-      parameters.insert(parameters.end(), 3, NullableText{});
+    for (const auto& write : checkpoint->steps) {
+      of_this_execution(steps);
+      add_step_fields(steps, write.state, write.retry_delay_ms);
     }
-    parameters.push_back(text_or_null(checkpoint.status));
-    if (checkpoint.park) {
-      parameters.push_back({std::to_string(checkpoint.park->wake_in_ms)});
-      parameters.push_back({std::to_string(checkpoint.park->seen_wake_seq)});
-    } else {
-      parameters.insert(parameters.end(), 2, NullableText{});
+    for (const auto& write : checkpoint->compensations) {
+      of_this_execution(compensations);
+      add_step_fields(compensations, write.state, write.retry_delay_ms);
     }
+    for (const auto id : checkpoint->consumed_signals) consumed.push_back(std::to_string(id));
+    for (const auto& event : checkpoint->events) {
+      of_this_execution(events);
+      add_event_fields(events, event);
+    }
+    if (checkpoint->finish || checkpoint->status || checkpoint->park) {
+      of_this_execution(executions);
+      if (checkpoint->finish) {
+        executions.field("finish_status", checkpoint->finish->status);
+        executions.field("finish_output", checkpoint->finish->output);
+        executions.field("finish_error", checkpoint->finish->error);
+      }
+      if (checkpoint->status) executions.field("status", *checkpoint->status);
+      if (checkpoint->park) {
+        executions.field("park_ms", std::int64_t{checkpoint->park->wake_in_ms});
+        executions.field("seen_wake_seq", std::int64_t{checkpoint->park->seen_wake_seq});
+      }
+    }
+    shape.attempts = shape.attempts || !checkpoint->attempts.empty();
+    shape.steps = shape.steps || !checkpoint->steps.empty();
+    shape.compensations = shape.compensations || !checkpoint->compensations.empty();
+    shape.consumed_signals = shape.consumed_signals || !checkpoint->consumed_signals.empty();
+    shape.events = shape.events || !checkpoint->events.empty();
+    shape.execution = shape.execution || checkpoint->finish || checkpoint->status || checkpoint->park;
   }
+  // In the order checkpoint_statement numbers them.
+  std::vector<std::string> parameters{leases.finish()};
+  if (shape.attempts) parameters.push_back(attempts.finish());
+  if (shape.steps) parameters.push_back(steps.finish());
+  if (shape.compensations) parameters.push_back(compensations.finish());
+  if (shape.consumed_signals) parameters.push_back(to_pg_array(consumed));
+  if (shape.events) parameters.push_back(events.finish());
+  if (shape.execution) parameters.push_back(executions.finish());
   const auto& statement = checkpoint_statement(shape);
   // Registering is lazy and idempotent in libpqxx: the server prepares a shape
   // on its first use on each connection.
   txn.conn().prepare(statement.name, statement.text);
-  const auto row = txn.exec_prepared1(statement.name, pqxx::prepare::make_dynamic_params(parameters));
-  return row[0].as<long>() > 0;
+  std::set<std::string> held;
+  for (const auto& row : txn.exec_prepared(statement.name, pqxx::prepare::make_dynamic_params(parameters)))
+    held.emplace(row[0].c_str());
+  std::vector<bool> written;
+  written.reserve(writes.size());
+  for (const auto& write : writes) written.push_back(held.count(write.lease->execution_id) > 0);
+  return written;
+}
+
+bool write_checkpoint(pqxx::transaction_base& txn, const Lease& lease, const Checkpoint& checkpoint) {
+  return write_checkpoints(txn, {CheckpointWrite{&lease, &checkpoint}}).front();
 }
 
 pqxx::connection_base& Store::connection() { return connection_->db; }
@@ -447,16 +476,18 @@ void Store::checkpoint_batch(const std::vector<BatchedCheckpoint*>& batch) {
     }
   };
   if (batch.size() == 1) return one_by_one();
-  bool statements_done = false;
   try {
-    pqxx::work txn(connection_->db);
-    for (auto* entry : batch) entry->written = write_checkpoint(txn, *entry->lease, *entry->checkpoint);
-    statements_done = true;
-    txn.commit();
+    // One statement: it commits as a whole or not at all.
+    pqxx::nontransaction txn(connection_->db);
+    std::vector<CheckpointWrite> writes;
+    writes.reserve(batch.size());
+    for (const auto* entry : batch) writes.push_back({entry->lease, entry->checkpoint});
+    const auto written = write_checkpoints(txn, writes);
+    for (std::size_t i = 0; i < batch.size(); ++i) batch[i]->written = written[i];
     return;
   } catch (const std::exception& error) {
-    if (statements_done || !connection_->db.is_open()) {
-      // The COMMIT failed or the connection broke: every write is in doubt.
+    if (!connection_->db.is_open()) {
+      // The connection broke: whether the statement committed is unknown.
       const auto failure =
           std::make_exception_ptr(StoreError("writing checkpoints: " + describe_sql_error(error)));
       for (auto* entry : batch) entry->failure = failure;
@@ -484,6 +515,18 @@ bool Store::release(const Lease& lease) {
     const auto row =
         txn.exec_prepared1(name_of(sql::kRelease), lease.execution_id, lease.host_id, lease.fence);
     return row[0].as<long>() > 0;
+  });
+}
+
+std::vector<std::string> Store::refresh_statistics() {
+  return guarded("refreshing table statistics", [&] {
+    pqxx::nontransaction txn(connection_->db);
+    std::vector<std::string> analyzed;
+    for (const auto& row : txn.exec_prepared(name_of(sql::kStaleStatistics))) analyzed.emplace_back(row[0].c_str());
+    // The names come from the fixed list in the statement, quoted all the same.
+    // SKIP_LOCKED: never wait behind a (auto)vacuum of the table.
+    for (const auto& table : analyzed) txn.exec("ANALYZE (SKIP_LOCKED) weft." + txn.quote_name(table));
+    return analyzed;
   });
 }
 

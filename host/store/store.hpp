@@ -123,6 +123,9 @@ class Store {
   bool heartbeat(const std::string& host_id);
   /// Declares hosts whose lease expired dead and frees their executions; returns how many.
   int reap_expired_hosts(const std::string& my_host_id);
+  /// ANALYZEs weft's busy tables that grew past twice what their statistics
+  /// say (so that cached plans are made again for their real size); which.
+  std::vector<std::string> refresh_statistics();
   /// Graceful exit: frees this host's executions and removes its lease.
   void unregister_host(const std::string& host_id);
 

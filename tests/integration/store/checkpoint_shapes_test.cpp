@@ -10,6 +10,7 @@
 
 #include <cstdio>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -29,6 +30,19 @@ long long count(pqxx::connection& db, const std::string& query) {
   pqxx::nontransaction txn(db);
   return txn.exec1(query)[0].as<long long>();
 }
+
+/// How many rows of each part the checkpoints written should have left.
+struct Expected {
+  int attempts = 0, steps = 0, compensations = 0, consumed = 0, events = 0, statuses = 0;
+  void add(CheckpointShape shape) {
+    attempts += shape.attempts;
+    steps += shape.steps;
+    compensations += shape.compensations;
+    consumed += shape.consumed_signals;
+    events += shape.events;
+    statuses += shape.execution;
+  }
+};
 
 /// `count` running executions owned by kHost with fence 1, each with an open signal.
 void owned_executions(pqxx::connection& db, unsigned count) {
@@ -80,7 +94,7 @@ TEST_CASE("every checkpoint shape writes exactly its parts, and nothing with a s
   pqxx::connection db(database.url());
   owned_executions(db, CheckpointShape::kCount);
   weft::store::Store store(database.url());
-  int attempts = 0, steps = 0, compensations = 0, consumed = 0, events = 0, statuses = 0;
+  Expected expected;
   for (unsigned index = 0; index < CheckpointShape::kCount; ++index) {
     const auto shape = CheckpointShape::from_index(index);
     const auto id = execution_id(index);
@@ -92,21 +106,16 @@ TEST_CASE("every checkpoint shape writes exactly its parts, and nothing with a s
     INFO("shape " << index);
     CHECK_FALSE(store.checkpoint(Lease{id, kHost, 2}, checkpoint));  // stale fence: nothing
     REQUIRE(store.checkpoint(Lease{id, kHost, 1}, checkpoint));
-    attempts += shape.attempts;
-    steps += shape.steps;
-    compensations += shape.compensations;
-    consumed += shape.consumed_signals;
-    events += shape.events;
-    statuses += shape.execution;
+    expected.add(shape);
   }
-  CHECK(count(db, "SELECT count(*) FROM weft.attempts WHERE host_id = '" + std::string(kHost) + "'") == attempts);
+  CHECK(count(db, "SELECT count(*) FROM weft.attempts WHERE host_id = '" + std::string(kHost) + "'") == expected.attempts);
   CHECK(count(db, "SELECT count(*) FROM weft.steps WHERE status = 'completed' AND done_seq IS NOT NULL "
-                  "AND output->>'shape' IS NOT NULL") == steps);
-  CHECK(count(db, "SELECT count(*) FROM weft.compensations WHERE status = 'compensating'") == compensations);
-  CHECK(count(db, "SELECT count(*) FROM weft.signals WHERE consumed_by = '" + std::string(kHost) + "'") == consumed);
-  CHECK(count(db, "SELECT count(*) FROM weft.events WHERE source = 'shape-test'") == events);
+                  "AND output->>'shape' IS NOT NULL") == expected.steps);
+  CHECK(count(db, "SELECT count(*) FROM weft.compensations WHERE status = 'compensating'") == expected.compensations);
+  CHECK(count(db, "SELECT count(*) FROM weft.signals WHERE consumed_by = '" + std::string(kHost) + "'") == expected.consumed);
+  CHECK(count(db, "SELECT count(*) FROM weft.events WHERE source = 'shape-test'") == expected.events);
   CHECK(count(db, "SELECT count(*) FROM weft.executions WHERE status = 'compensating' AND owner IS NOT NULL") ==
-        statuses);
+        expected.statuses);
   // Each part's row sits on the execution of a shape that has the part.
   CHECK(count(db, "SELECT count(*) FROM weft.steps s JOIN weft.executions e ON e.id = s.execution_id "
                   "WHERE s.step_id <> 'step-' || (right(e.id::text, 12)::bigint - 1)") == 0);
@@ -131,4 +140,53 @@ TEST_CASE("a finishing and a parking checkpoint hand the execution back", "[stor
   CHECK(count(db, "SELECT count(*) FROM weft.executions WHERE id = '" + execution_id(1) +
                       "' AND status = 'waiting' AND owner IS NULL AND fence = 2 AND finished_at IS NULL "
                       "AND available_at > now() + interval '50 seconds'") == 1);
+}
+
+TEST_CASE("one batch of checkpoints of every shape writes each its own parts, none under a stale lease",
+          "[store][pg]") {
+  weft::test::TestDatabase database;
+  weft::store::migrate(database.url());
+  pqxx::connection db(database.url());
+  owned_executions(db, CheckpointShape::kCount);
+  std::vector<Lease> leases;
+  std::vector<Checkpoint> checkpoints;
+  for (unsigned index = 0; index < CheckpointShape::kCount; ++index) {
+    const auto signal = [&] {
+      pqxx::nontransaction txn(db);
+      return txn.exec_params1("SELECT id FROM weft.signals WHERE execution_id = $1::uuid", execution_id(index))[0]
+          .as<std::int64_t>();
+    }();
+    // Odd executions carry a stale fence: nothing of theirs may be written.
+    leases.push_back(Lease{execution_id(index), kHost, index % 2 == 0 ? 1 : 0});
+    checkpoints.push_back(checkpoint_of(CheckpointShape::from_index(index), index, signal));
+  }
+  std::vector<weft::store::Store::BatchedCheckpoint> entries(CheckpointShape::kCount);
+  std::vector<weft::store::Store::BatchedCheckpoint*> batch;
+  for (unsigned index = 0; index < CheckpointShape::kCount; ++index) {
+    entries[index].lease = &leases[index];
+    entries[index].checkpoint = &checkpoints[index];
+    batch.push_back(&entries[index]);
+  }
+  weft::store::Store store(database.url());
+  store.checkpoint_batch(batch);
+  Expected expected;
+  for (unsigned index = 0; index < CheckpointShape::kCount; ++index) {
+    INFO("shape " << index);
+    CHECK(!entries[index].failure);
+    CHECK(entries[index].written == (index % 2 == 0));
+    if (index % 2 != 0) continue;
+    const auto shape = CheckpointShape::from_index(index);
+    expected.add(shape);
+  }
+  CHECK(count(db, "SELECT count(*) FROM weft.attempts") == expected.attempts);
+  CHECK(count(db, "SELECT count(*) FROM weft.steps") == expected.steps);
+  CHECK(count(db, "SELECT count(*) FROM weft.compensations") == expected.compensations);
+  CHECK(count(db, "SELECT count(*) FROM weft.signals WHERE consumed_at IS NOT NULL") == expected.consumed);
+  CHECK(count(db, "SELECT count(*) FROM weft.events") == expected.events);
+  CHECK(count(db, "SELECT count(*) FROM weft.executions WHERE status = 'compensating'") == expected.statuses);
+  // Every row written belongs to an execution whose lease held, and to its own shape.
+  CHECK(count(db, "SELECT count(*) FROM weft.steps s WHERE (right(s.execution_id::text, 12)::bigint - 1) % 2 = 1 "
+                  "OR s.step_id <> 'step-' || (right(s.execution_id::text, 12)::bigint - 1)") == 0);
+  CHECK(count(db, "SELECT count(*) FROM weft.attempts a WHERE (right(a.execution_id::text, 12)::bigint - 1) % 2 = 1")
+        == 0);
 }
