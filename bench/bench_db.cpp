@@ -253,19 +253,23 @@ double BenchDb::step_attempt_mean_ms(const std::string& source, const std::strin
 std::optional<double> BenchDb::routing_us_per_match(const std::string& source) {
   // All executions one routing transaction creates share its now(): the span from
   // the first batch to the last covers every batch but the last, back to back.
+  // The routing transaction also starts the executions its host takes on (their
+  // started_at is its now() as well), so a single batch is timed up to the first
+  // attempt of what it created, which starts only once it has committed.
   const auto row = run_params(R"sql(
-WITH x AS (SELECT created_at, started_at FROM weft.executions WHERE event_source = $1)
+WITH x AS (SELECT id, created_at FROM weft.executions WHERE event_source = $1)
 SELECT (SELECT count(DISTINCT created_at) FROM x),
        extract(epoch FROM (SELECT max(created_at) - min(created_at) FROM x))::float8,
        (SELECT count(*) FROM x WHERE created_at < (SELECT max(created_at) FROM x)),
-       extract(epoch FROM (SELECT min(started_at) - min(created_at) FROM x))::float8,
+       extract(epoch FROM (SELECT min(a.started_at) FROM weft.attempts a JOIN x ON a.execution_id = x.id)
+                          - (SELECT min(created_at) FROM x))::float8,
        (SELECT count(*) FROM x)
 )sql",
                               source)[0];
   if (row[0].is_null() || row[4].as<long long>() == 0) return std::nullopt;
   if (row[0].as<long long>() >= 2 && row[2].as<long long>() > 0)
     return row[1].as<double>() * 1e6 / row[2].as<double>();
-  // One batch: it ended no later than the first claim of what it created.
+  // One batch: it ended no later than the first attempt of what it created.
   if (row[3].is_null()) return std::nullopt;
   return row[3].as<double>() * 1e6 / row[4].as<double>();
 }
