@@ -1,7 +1,7 @@
 // Lets the checkpoints of many executions share one commit, and so one WAL
 // flush (issue 6). The committer has a few lanes, each with its own
 // connection. A writer that finds a lane idle leads it: it takes everything
-// queued and writes it in one transaction, while the others wait for that
+// queued and writes it in one statement, while the others wait for that
 // commit. Under light load every checkpoint has a lane to itself (no added
 // latency); under heavy load batches grow and commits are shared. Each caller
 // returns only once its own checkpoint is durable, so a step never starts

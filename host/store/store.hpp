@@ -101,7 +101,7 @@ class Store {
     bool written = false;        // false: fenced out
     std::exception_ptr failure;  // a StoreError; the checkpoint may or may not have committed
   };
-  /// Writes several executions' checkpoints with one commit. If a statement
+  /// Writes several executions' checkpoints in one statement (one commit). If it
   /// fails, nothing of the batch commits and each is written on its own, so
   /// one bad checkpoint costs no other its write. Never throws.
   void checkpoint_batch(const std::vector<BatchedCheckpoint*>& batch);
