@@ -1,6 +1,7 @@
 #include "store/pg_values.hpp"
 
 #include "common/ids.hpp"
+#include "store/json_rows.hpp"
 
 namespace weft::store {
 
@@ -56,6 +57,23 @@ void disable_reactivation(pqxx::connection_base& connection) {
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
   connection.inhibit_reactivation(true);
 #pragma GCC diagnostic pop
+}
+
+void add_event_fields(JsonRows& rows, const EventRecord& event) {
+  rows.field("source", event.source);
+  rows.field("id", event.id);
+  rows.field("type", event.type);
+  rows.field("trace_id", event.trace_id);
+  rows.field("document", event.document);
+}
+
+std::string events_json(const std::vector<EventRecord>& events) {
+  JsonRows rows;
+  for (const auto& event : events) {
+    rows.row();
+    add_event_fields(rows, event);
+  }
+  return rows.finish();
 }
 
 bool is_uuid_text(const std::string& text) { return is_uuid(text); }

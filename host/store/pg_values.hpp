@@ -42,6 +42,9 @@ Json new_execution_json(const NewExecution& execution);
 /// LISTENs and session state; weft wants the error instead (and reconnects itself).
 void disable_reactivation(pqxx::connection_base& connection);
 
+class JsonRows;
+/// The fields of one event's `jsonb_to_recordset` row (after JsonRows::row()).
+void add_event_fields(JsonRows& rows, const EventRecord& event);
 /// Events as the `jsonb_to_recordset` rows of an insert.
 std::string events_json(const std::vector<EventRecord>& events);
 

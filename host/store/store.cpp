@@ -1,8 +1,6 @@
 #include "store/store.hpp"
 
-#include "store/checkpoint_sql.hpp"
 #include "store/checkpoint_writer.hpp"
-#include "store/json_rows.hpp"
 #include "store/pg_values.hpp"
 #include "store/sql_errors.hpp"
 #include "store/statements.hpp"
@@ -34,26 +32,6 @@ constexpr std::array kStatements = {
 };
 
 std::string name_of(const sql::Statement& statement) { return std::string(statement.name); }
-
-/// The fields of a checkpoint's steps or compensations row.
-void add_step_fields(JsonRows& rows, const StepState& step, std::optional<std::int64_t> retry_delay_ms) {
-  rows.field("step_id", step.step_id);
-  rows.field("status", step.status);
-  rows.field("attempts", std::int64_t{step.attempts});
-  rows.field("input", step.input);
-  rows.field("output", step.output);
-  rows.field("error", step.error);
-  rows.field("attempt_base", std::int64_t{step.attempt_base});
-  rows.field("retry_delay_ms", retry_delay_ms);
-}
-
-void add_event_fields(JsonRows& rows, const EventRecord& event) {
-  rows.field("source", event.source);
-  rows.field("id", event.id);
-  rows.field("type", event.type);
-  rows.field("trace_id", event.trace_id);
-  rows.field("document", event.document);
-}
 
 ExecutionSummary read_summary(const pqxx::row& row) {
   ExecutionSummary summary;
@@ -365,95 +343,6 @@ std::optional<std::int64_t> Store::next_claimable_in() {
     if (row[0].is_null()) return std::nullopt;
     return std::max<std::int64_t>(0, row[0].as<std::int64_t>());
   });
-}
-
-std::string events_json(const std::vector<EventRecord>& events) {
-  JsonRows rows;
-  for (const auto& event : events) {
-    rows.row();
-    add_event_fields(rows, event);
-  }
-  return rows.finish();
-}
-
-std::vector<bool> write_checkpoints(pqxx::transaction_base& txn, const std::vector<CheckpointWrite>& writes) {
-  CheckpointShape shape;
-  JsonRows leases, attempts, steps, compensations, events, executions;
-  std::vector<std::string> consumed;
-  for (const auto& [lease, checkpoint] : writes) {
-    const auto of_this_execution = [&](JsonRows& rows) {
-      rows.row();
-      rows.field("execution_id", lease->execution_id);
-    };
-    of_this_execution(leases);
-    leases.field("host_id", lease->host_id);
-    leases.field("fence", std::int64_t{lease->fence});
-    for (const auto& attempt : checkpoint->attempts) {
-      of_this_execution(attempts);
-      attempts.field("step_id", attempt.step_id);
-      attempts.field("attempt", std::int64_t{attempt.attempt});
-      attempts.field("status", attempt.status);
-      attempts.field("error", attempt.error);
-      attempts.field("started_at", std::int64_t{attempt.started_at});
-      attempts.field("finished_at", std::int64_t{attempt.finished_at});
-      attempts.field("info", attempt.info);
-    }
-    for (const auto& write : checkpoint->steps) {
-      of_this_execution(steps);
-      add_step_fields(steps, write.state, write.retry_delay_ms);
-    }
-    for (const auto& write : checkpoint->compensations) {
-      of_this_execution(compensations);
-      add_step_fields(compensations, write.state, write.retry_delay_ms);
-    }
-    for (const auto id : checkpoint->consumed_signals) consumed.push_back(std::to_string(id));
-    for (const auto& event : checkpoint->events) {
-      of_this_execution(events);
-      add_event_fields(events, event);
-    }
-    if (checkpoint->finish || checkpoint->status || checkpoint->park) {
-      of_this_execution(executions);
-      if (checkpoint->finish) {
-        executions.field("finish_status", checkpoint->finish->status);
-        executions.field("finish_output", checkpoint->finish->output);
-        executions.field("finish_error", checkpoint->finish->error);
-      }
-      if (checkpoint->status) executions.field("status", *checkpoint->status);
-      if (checkpoint->park) {
-        executions.field("park_ms", std::int64_t{checkpoint->park->wake_in_ms});
-        executions.field("seen_wake_seq", std::int64_t{checkpoint->park->seen_wake_seq});
-      }
-    }
-    shape.attempts = shape.attempts || !checkpoint->attempts.empty();
-    shape.steps = shape.steps || !checkpoint->steps.empty();
-    shape.compensations = shape.compensations || !checkpoint->compensations.empty();
-    shape.consumed_signals = shape.consumed_signals || !checkpoint->consumed_signals.empty();
-    shape.events = shape.events || !checkpoint->events.empty();
-    shape.execution = shape.execution || checkpoint->finish || checkpoint->status || checkpoint->park;
-  }
-  // In the order checkpoint_statement numbers them.
-  std::vector<std::string> parameters{leases.finish()};
-  if (shape.attempts) parameters.push_back(attempts.finish());
-  if (shape.steps) parameters.push_back(steps.finish());
-  if (shape.compensations) parameters.push_back(compensations.finish());
-  if (shape.consumed_signals) parameters.push_back(to_pg_array(consumed));
-  if (shape.events) parameters.push_back(events.finish());
-  if (shape.execution) parameters.push_back(executions.finish());
-  const auto& statement = checkpoint_statement(shape);
-  // Registering is lazy and idempotent in libpqxx: the server prepares a shape
-  // on its first use on each connection.
-  txn.conn().prepare(statement.name, statement.text);
-  std::set<std::string> held;
-  for (const auto& row : txn.exec_prepared(statement.name, pqxx::prepare::make_dynamic_params(parameters)))
-    held.emplace(row[0].c_str());
-  std::vector<bool> written;
-  written.reserve(writes.size());
-  for (const auto& write : writes) written.push_back(held.count(write.lease->execution_id) > 0);
-  return written;
-}
-
-bool write_checkpoint(pqxx::transaction_base& txn, const Lease& lease, const Checkpoint& checkpoint) {
-  return write_checkpoints(txn, {CheckpointWrite{&lease, &checkpoint}}).front();
 }
 
 pqxx::connection_base& Store::connection() { return connection_->db; }
