@@ -50,7 +50,7 @@ struct Sizes {
 };
 
 constexpr Sizes kQuick{100, 300, 300, 6, 200, 200, 100, 2};
-constexpr Sizes kFull{2000, 20000, 20000, 200, 5000, 10000, 1000, 5};
+constexpr Sizes kFull{20000, 20000, 20000, 200, 5000, 10000, 1000, 5};  // order-3: 20,000 each (issue 6)
 
 int parse_int(const std::string& text, const std::string& flag) {
   int value = 0;

@@ -149,7 +149,7 @@ void Engine::Impl::dispatch_loop() {
           // checkpoints commit with the routing: no claim round trip, no
           // notification, no commit of their own (issue 6). If the routing
           // fails, these runs never existed.
-          std::vector<StartedRun> started;
+          std::deque<StartedRun> started;
           store::Store::EagerClaim claim{host_id_, draining_ || rejoin_needed_ ? 0 : room(),
                                          [&](store::ClaimedExecution record) {
                                            return plan_start(std::move(record), vm, started);

@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <random>
@@ -88,9 +89,10 @@ class Engine::Impl {
     std::vector<AttemptTarget> to_run;
   };
   /// Inside the routing transaction (dispatcher thread): which steps a new run
-  /// starts with; appends the run to `started`; returns the checkpoint to write.
-  std::optional<store::Checkpoint> plan_start(store::ClaimedExecution record, lua::Vm& vm,
-                                              std::vector<StartedRun>& started);
+  /// starts with; appends the run to `started` (a deque: what it returns, the
+  /// checkpoint to write, stays where it is); null when there is nothing to write.
+  const store::Checkpoint* plan_start(store::ClaimedExecution record, lua::Vm& vm,
+                                      std::deque<StartedRun>& started);
   /// After the routing committed: the run is held here and its first attempts start.
   void launch(StartedRun& started);
   using Retries = std::vector<std::pair<AttemptTarget, Millis>>;

@@ -518,28 +518,34 @@ void Engine::Impl::resume(const RunPtr& run, WorkerContext& context) {
   settle_and_commit(run, context, std::move(checkpoint), retries);
 }
 
-std::optional<store::Checkpoint> Engine::Impl::plan_start(store::ClaimedExecution record, lua::Vm& vm,
-                                                          std::vector<StartedRun>& started) {
+const store::Checkpoint* Engine::Impl::plan_start(store::ClaimedExecution record, lua::Vm& vm,
+                                                  std::deque<StartedRun>& started) {
   std::string error;
   auto definition = definition_for(record.workflow, record.content_hash, nullptr, error);
-  if (!definition) return without_definition(record.id, error);  // the router's are kept: cannot happen
-  StartedRun start{std::make_shared<ExecutionRun>(std::move(record), std::move(definition), host_id_), {}, {}};
+  if (!definition) {
+    // The router's definitions are kept, so this cannot happen; if it did, the
+    // execution fails visibly and no run is started here.
+    started.push_back({nullptr, without_definition(record.id, error), {}});
+    return &started.back().checkpoint;
+  }
+  auto& start = started.emplace_back(
+      StartedRun{std::make_shared<ExecutionRun>(std::move(record), std::move(definition), host_id_), {}, {}});
   {
     std::lock_guard lock(start.run->mutex);
     LogScope log_scope(log_context(*start.run));
     advance(*start.run, vm, start.checkpoint, start.to_run);
     settle(*start.run, vm, start.checkpoint, start.to_run);
   }
-  started.push_back(start);
-  const auto& checkpoint = started.back().checkpoint;
+  const auto& checkpoint = start.checkpoint;
   if (checkpoint.steps.empty() && checkpoint.compensations.empty() && checkpoint.attempts.empty() &&
       !checkpoint.finish && !checkpoint.status)
-    return std::nullopt;
-  return checkpoint;
+    return nullptr;
+  return &checkpoint;
 }
 
 void Engine::Impl::launch(StartedRun& started) {
   const auto& run = started.run;
+  if (!run) return;  // failed for want of its definition: nothing runs
   {
     std::lock_guard lock(active_mutex_);
     active_[run->record().id] = run;

@@ -162,7 +162,8 @@ Store::Routed Store::route_events(int limit, const RouteFn& route, const EagerCl
       for (auto& execution : route(event)) {
         auto json = new_execution_json(execution);
         routed.concurrency_keys = routed.concurrency_keys || execution.concurrency_key.has_value();
-        const bool eager = !execution.concurrency_key && static_cast<int>(to_claim.size()) < claim.limit;
+        const bool eager =
+            claim.start && !execution.concurrency_key && static_cast<int>(to_claim.size()) < claim.limit;
         json.as_object()["claim"] = eager;
         executions.push_back(std::move(json));
         if (!eager) continue;
@@ -181,7 +182,7 @@ Store::Routed Store::route_events(int limit, const RouteFn& route, const EagerCl
     }
     if (!executions.empty()) {
       std::vector<Lease> leases;
-      std::vector<Checkpoint> first_checkpoints;  // of leases[i]
+      std::vector<const Checkpoint*> first_checkpoints;  // of leases[i], kept by the caller
       const auto inserted = txn.exec_prepared(name_of(sql::kInsertExecutions), to_json_text(executions),
                                               text_or_null(claim.limit > 0 ? std::optional(claim.host_id)
                                                                            : std::nullopt));
@@ -195,15 +196,15 @@ Store::Routed Store::route_events(int limit, const RouteFn& route, const EagerCl
         it->second.db_now = row[3].as<EpochMillis>();
         ++routed.claimed;
         leases.push_back(Lease{it->second.id, claim.host_id, it->second.fence});
-        if (auto checkpoint = claim.start(std::move(it->second))) {
-          first_checkpoints.push_back(std::move(*checkpoint));
+        if (const auto* checkpoint = claim.start(std::move(it->second))) {
+          first_checkpoints.push_back(checkpoint);
         } else {
           leases.pop_back();
         }
       }
       if (!first_checkpoints.empty()) {
         std::vector<CheckpointWrite> writes;
-        for (std::size_t i = 0; i < leases.size(); ++i) writes.push_back({&leases[i], &first_checkpoints[i]});
+        for (std::size_t i = 0; i < leases.size(); ++i) writes.push_back({&leases[i], first_checkpoints[i]});
         const auto written = write_checkpoints(txn, writes);
         if (std::find(written.begin(), written.end(), false) != written.end())
           throw StoreError("an execution was taken over while it was being created");

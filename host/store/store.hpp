@@ -65,8 +65,9 @@ class Store {
     int limit = 0;
     /// Called inside the routing transaction for each execution taken on: the
     /// first checkpoint to write in that transaction (its first steps started),
-    /// or none. Throwing rolls the whole routing transaction back.
-    std::function<std::optional<Checkpoint>(ClaimedExecution)> start;
+    /// or null. The caller keeps it alive until route_events returns. Throwing
+    /// rolls the whole routing transaction back. Without it nothing is taken on.
+    std::function<const Checkpoint*(ClaimedExecution)> start;
   };
   struct Routed {
     int events = 0;

@@ -65,14 +65,18 @@ weft::store::RouteFn one_execution_each(bool keyed = false) {
   };
 }
 
-Checkpoint first_step_running() {
-  Checkpoint checkpoint;
-  weft::store::StepState state;
-  state.step_id = "first";
-  state.status = "running";
-  state.attempts = 1;
-  checkpoint.steps.push_back({state, std::nullopt});
-  return checkpoint;
+/// The first checkpoint every test start returns (the caller keeps it alive).
+const Checkpoint* first_step_running() {
+  static const Checkpoint checkpoint = [] {
+    Checkpoint first;
+    weft::store::StepState state;
+    state.step_id = "first";
+    state.status = "running";
+    state.attempts = 1;
+    first.steps.push_back({state, std::nullopt});
+    return first;
+  }();
+  return &checkpoint;
 }
 
 }  // namespace
@@ -82,7 +86,7 @@ TEST_CASE("routing owns up to its limit of new executions and commits their firs
   prepare(database.url(), 5);
   Store store(database.url());
   std::vector<ClaimedExecution> started;
-  Store::EagerClaim claim{kHost, 3, [&](ClaimedExecution record) -> std::optional<Checkpoint> {
+  Store::EagerClaim claim{kHost, 3, [&](ClaimedExecution record) -> const Checkpoint* {
                             started.push_back(std::move(record));
                             return first_step_running();
                           }};
@@ -115,7 +119,7 @@ TEST_CASE("a first checkpoint that fails rolls the whole routing back", "[store]
   prepare(database.url(), 3);
   Store store(database.url());
   int calls = 0;
-  Store::EagerClaim claim{kHost, 10, [&](ClaimedExecution) -> std::optional<Checkpoint> {
+  Store::EagerClaim claim{kHost, 10, [&](ClaimedExecution) -> const Checkpoint* {
                             if (++calls == 2) throw std::runtime_error("planning failed");
                             return first_step_running();
                           }};
@@ -124,7 +128,7 @@ TEST_CASE("a first checkpoint that fails rolls the whole routing back", "[store]
   CHECK(count(database.url(), "SELECT count(*) FROM weft.steps") == 0);
   CHECK(count(database.url(), "SELECT count(*) FROM weft.events WHERE routed_at IS NULL") == 3);
   // Routed again, all of them are created.
-  Store::EagerClaim retry{kHost, 10, [](ClaimedExecution) -> std::optional<Checkpoint> { return first_step_running(); }};
+  Store::EagerClaim retry{kHost, 10, [](ClaimedExecution) -> const Checkpoint* { return first_step_running(); }};
   CHECK(store.route_events(100, one_execution_each(), retry).claimed == 3);
   CHECK(count(database.url(), "SELECT count(*) FROM weft.steps") == 3);
 }
@@ -134,7 +138,7 @@ TEST_CASE("routing takes on nothing for a dead host, nor executions waiting for 
   prepare(database.url(), 4);
   Store store(database.url());
   int calls = 0;
-  Store::EagerClaim claim{kHost, 10, [&](ClaimedExecution) -> std::optional<Checkpoint> {
+  Store::EagerClaim claim{kHost, 10, [&](ClaimedExecution) -> const Checkpoint* {
                             ++calls;
                             return first_step_running();
                           }};
@@ -143,6 +147,11 @@ TEST_CASE("routing takes on nothing for a dead host, nor executions waiting for 
     CHECK(routed.claimed == 0);
     CHECK(routed.unclaimed == 4);
     CHECK(routed.concurrency_keys);
+  }
+  SECTION("no start function: nothing is taken on (rather than called)") {
+    const auto routed = store.route_events(100, one_execution_each(), Store::EagerClaim{kHost, 10, nullptr});
+    CHECK(routed.claimed == 0);
+    CHECK(routed.unclaimed == 4);
   }
   SECTION("a host declared dead") {
     {
