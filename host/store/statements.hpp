@@ -22,17 +22,19 @@ notified AS (SELECT pg_notify('weft_events', '') FROM (SELECT 1 FROM ins LIMIT 1
 SELECT source, id, (SELECT count(*) FROM notified) FROM ins
 )sql"};
 
-inline constexpr Statement kSelectUnroutedEvents{"select_unrouted_events", R"sql(
-SELECT seq, source, id, type, trace_id, document::text
-  FROM weft.events WHERE routed_at IS NULL
- ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED
-)sql"};
-
-// `routed_at IS NULL` lets the partial index events_unrouted find the rows
-// (they are locked unrouted by this transaction); without it every routing
-// batch scanned the whole, ever-growing events table.
-inline constexpr Statement kMarkEventsRouted{"mark_events_routed", R"sql(
-UPDATE weft.events SET routed_at = now() WHERE seq = ANY($1::bigint[]) AND routed_at IS NULL
+// A routing batch takes its events and marks them routed in one round trip;
+// if the routing transaction rolls back they are unrouted again. The inner
+// SELECT locks them (other routers skip them); `routed_at IS NULL` lets the
+// partial index events_unrouted find them again for the update (without it
+// every batch scanned the whole, ever-growing events table).
+inline constexpr Statement kTakeUnroutedEvents{"take_unrouted_events", R"sql(
+WITH taken AS (
+  UPDATE weft.events SET routed_at = now()
+   WHERE seq = ANY(ARRAY(SELECT seq FROM weft.events WHERE routed_at IS NULL
+                          ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED))
+     AND routed_at IS NULL
+  RETURNING seq, source, id, type, trace_id, document)
+SELECT source, id, type, trace_id, document::text FROM taken ORDER BY seq
 )sql"};
 
 // Rows marked `claim` are owned by the routing host ($2) from the start, as a

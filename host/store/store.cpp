@@ -3,6 +3,7 @@
 #include "store/checkpoint_writer.hpp"
 #include "store/pg_values.hpp"
 #include "store/sql_errors.hpp"
+#include "store/statement_cache.hpp"
 #include "store/statements.hpp"
 
 #include <pqxx/pqxx>
@@ -17,7 +18,7 @@ namespace weft::store {
 namespace {
 
 constexpr std::array kStatements = {
-    sql::kInsertEvents,      sql::kSelectUnroutedEvents, sql::kMarkEventsRouted,
+    sql::kInsertEvents,      sql::kTakeUnroutedEvents,
     sql::kInsertExecutions, sql::kStartExecution,       sql::kSaveDefinition,
     sql::kLoadDefinition,   sql::kClaimExecutions,      sql::kSelectEventDocuments,
     sql::kSelectStepStates, sql::kNextClaimable,
@@ -70,6 +71,7 @@ struct Store::Connection {
     for (const auto& statement : kStatements) db.prepare(name_of(statement), std::string(statement.text));
   }
   pqxx::connection db;
+  StatementCache step_statements;  // steps' own SQL on this connection
 };
 
 // Runs `body` and turns libpqxx exceptions into StoreError with a clear message.
@@ -150,15 +152,13 @@ Store::Routed Store::route_events(int limit, const RouteFn& route, const EagerCl
   return guarded("routing events", [&] {
     Routed routed;
     pqxx::work txn(connection_->db);
-    const auto rows = txn.exec_prepared(name_of(sql::kSelectUnroutedEvents), limit);
+    const auto rows = txn.exec_prepared(name_of(sql::kTakeUnroutedEvents), limit);
     if (rows.empty()) return routed;
     JsonArray executions;
-    std::vector<std::string> seqs;
     // What a claim would have read, for the executions this host takes on.
     std::map<std::string, ClaimedExecution> to_claim;
     for (const auto& row : rows) {
-      seqs.emplace_back(row[0].c_str());
-      EventRecord event{row[1].c_str(), row[2].c_str(), row[3].c_str(), row[4].c_str(), json_column(row[5])};
+      EventRecord event{row[0].c_str(), row[1].c_str(), row[2].c_str(), row[3].c_str(), json_column(row[4])};
       for (auto& execution : route(event)) {
         auto json = new_execution_json(execution);
         routed.concurrency_keys = routed.concurrency_keys || execution.concurrency_key.has_value();
@@ -210,7 +210,6 @@ Store::Routed Store::route_events(int limit, const RouteFn& route, const EagerCl
           throw StoreError("an execution was taken over while it was being created");
       }
     }
-    txn.exec_prepared(name_of(sql::kMarkEventsRouted), to_pg_array(seqs));
     txn.commit();
     routed.events = static_cast<int>(rows.size());
     return routed;
@@ -347,6 +346,7 @@ std::optional<std::int64_t> Store::next_claimable_in() {
 }
 
 pqxx::connection_base& Store::connection() { return connection_->db; }
+StatementCache& Store::statement_cache() { return connection_->step_statements; }
 
 bool Store::checkpoint(const Lease& lease, const Checkpoint& checkpoint) {
   return guarded("writing a checkpoint", [&] {
