@@ -1,6 +1,7 @@
 // SQLSTATE classes (PostgreSQL Appendix A) mapped to step error codes (SPEC section 4).
 #include "store/step_transaction.hpp"
 #include "store/sql_errors.hpp"
+#include "store/statement_cache.hpp"
 
 #include <pqxx/except>
 
@@ -85,7 +86,9 @@ StepError classify_sql_error(const std::exception& error) {
   if (!state.empty()) {
     const auto kind = class_of(state);
     result.code = kind.code;
-    result.retryable = kind.retryable;
+    // A prepared step statement outlived a change to its tables; it is
+    // prepared afresh, so the next attempt runs.
+    result.retryable = kind.retryable || is_stale_prepared_statement(error);
     details["sqlstate"] = state;
     const std::string raw = error.what();
     add_named(details, raw, "constraint", "constraint");

@@ -3,6 +3,7 @@
 #include "store/checkpoint_writer.hpp"
 #include "store/statements.hpp"
 #include "store/pg_values.hpp"
+#include "store/statement_cache.hpp"
 
 #include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
@@ -76,7 +77,7 @@ auto classified(Body&& body) -> decltype(body()) {
 struct StepTransaction::Impl {
   // BEGIN and COMMIT are ours (see begin_sql), so the statements run through a
   // nontransaction; the destructor rolls back what was not committed.
-  explicit Impl(pqxx::connection_base& connection) : txn(connection) {}
+  Impl(pqxx::connection_base& connection, StatementCache& cache) : txn(connection), statements(cache) {}
   ~Impl() {
     if (!open) return;
     try {
@@ -86,6 +87,7 @@ struct StepTransaction::Impl {
     }
   }
   pqxx::nontransaction txn;
+  StatementCache& statements;
   bool open = false;
   // A failed statement aborts the transaction until a ROLLBACK TO SAVEPOINT;
   // the server would answer a COMMIT then with a silent ROLLBACK.
@@ -122,13 +124,40 @@ struct StepTransaction::Impl {
     }
     return result;
   }
+
+  // A step's own statement, prepared once its text keeps coming back. Errors
+  // name the step's SQL, never the prepared statement's generated name.
+  pqxx::result run(std::string_view sql, const std::vector<Json>& params) {
+    const auto bound = bind(params);
+    try {
+      return timed(sql, [&] {
+        if (const auto* name = statements.prepared(sql)) {
+          try {
+            return txn.exec_prepared(*name, pqxx::prepare::make_dynamic_params(bound));
+          } catch (const std::exception& error) {
+            if (is_stale_prepared_statement(error)) statements.forget(sql);
+            throw;
+          }
+        }
+        auto result = txn.exec_params(std::string(sql), pqxx::prepare::make_dynamic_params(bound));
+        statements.succeeded(sql, txn.conn());
+        return result;
+      });
+    } catch (const std::exception& error) {
+      auto classified = classify_sql_error(error);
+      if (auto* details = classified.details.if_object(); details != nullptr && details->contains("query"))
+        (*details)["query"] = sql;
+      throw SqlError(std::move(classified));
+    }
+  }
 };
 
 StepTransaction::StepTransaction(Store& store, IsolationLevel isolation,
                                  std::optional<std::chrono::milliseconds> statement_timeout,
                                  std::chrono::milliseconds slow_query) {
   classified([&] {
-    impl_ = std::make_unique<Impl>(store.connection());
+    store.statement_cache().drop_forgotten(store.connection());
+    impl_ = std::make_unique<Impl>(store.connection(), store.statement_cache());
     impl_->slow_query = slow_query;
     impl_->txn.exec(begin_sql(isolation, statement_timeout));
     impl_->open = true;
@@ -140,10 +169,7 @@ StepTransaction::~StepTransaction() = default;  // Impl rolls back if not commit
 
 Json StepTransaction::query(std::string_view sql, const std::vector<Json>& params) {
   return impl_->guard([&] {
-    const auto bound = bind(params);
-    const auto result = impl_->timed(sql, [&] {
-      return impl_->txn.exec_params(std::string(sql), pqxx::prepare::make_dynamic_params(bound));
-    });
+    const auto result = impl_->run(sql, params);
     JsonArray rows;
     rows.reserve(result.size());
     for (const auto& row : result) {
@@ -157,11 +183,7 @@ Json StepTransaction::query(std::string_view sql, const std::vector<Json>& param
 
 std::int64_t StepTransaction::exec(std::string_view sql, const std::vector<Json>& params) {
   return impl_->guard([&] {
-    const auto bound = bind(params);
-    const auto result = impl_->timed(sql, [&] {
-      return impl_->txn.exec_params(std::string(sql), pqxx::prepare::make_dynamic_params(bound));
-    });
-    return static_cast<std::int64_t>(result.affected_rows());
+    return static_cast<std::int64_t>(impl_->run(sql, params).affected_rows());
   });
 }
 

@@ -25,6 +25,7 @@ class connection_base;
 namespace weft::store {
 
 class StepTransaction;
+class StatementCache;
 
 /// A database failure the caller cannot fix by changing its input
 /// (connection lost, server shutting down, ...). The message is for people.
@@ -154,6 +155,7 @@ class Store {
  private:
   friend class StepTransaction;
   pqxx::connection_base& connection();
+  StatementCache& statement_cache();
 
   struct Connection;
   std::unique_ptr<Connection> connection_;
