@@ -778,11 +778,11 @@ void Engine::Impl::commit_transactional(const RunPtr& run, AttemptTarget target,
   std::vector<AttemptTarget> to_run;
   advance(*run, context.vm(), checkpoint, to_run);
   settle(*run, context.vm(), checkpoint, to_run);
-  bool written = false;
   try {
     if (lock) transaction->unlock(lock->key, lock->token);  // released by the same commit
-    written = transaction->checkpoint(run->lease(), checkpoint);
-    if (!written) {
+    // The checkpoint and COMMIT travel together: the outcome is known only
+    // when both are answered.
+    if (transaction->commit(run->lease(), checkpoint) == store::StepTransaction::Committed::FencedOut) {
       transaction.reset();  // roll back the effects: the execution is not ours
       spdlog::warn("execution {} now belongs to another host (fenced out); rolled back {}",
                    run->record().id, run->attempt_id(target));
@@ -791,13 +791,12 @@ void Engine::Impl::commit_transactional(const RunPtr& run, AttemptTarget target,
       retire(*run);
       return;
     }
-    transaction->commit();
     lock.reset();
   } catch (const store::SqlError& error) {
     // A COMMIT the server refused (serializable conflicts are often found only
     // then) rolled everything back: that is a failed attempt like any other.
-    // Only a COMMIT whose answer was lost with the connection is in doubt.
-    if (written && error.error().code == "connection") {
+    // A commit whose answer was lost with the connection is in doubt.
+    if (error.error().code == "connection") {
       // The outcome is unknown. Whoever claims the execution next reads what
       // the database has (the checkpoint commits with the effects or not at all).
       spdlog::error("commit of {} in execution {} is in doubt: {}; handing it back",

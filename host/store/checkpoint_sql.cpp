@@ -152,7 +152,7 @@ std::string number_parameters(const std::string& text) {
   return numbered.append(text, from, std::string::npos);
 }
 
-CheckpointStatement compose(CheckpointShape shape) {
+CheckpointStatement compose(CheckpointShape shape, WhenFencedOut when) {
   std::string text = "WITH";
   text += kLease;
   if (shape.attempts) text += kAttempts;
@@ -161,10 +161,13 @@ CheckpointStatement compose(CheckpointShape shape) {
   if (shape.consumed_signals) text += kConsumedSignals;
   if (shape.events) text += kEvents;
   if (shape.execution) text += kExecution;
-  text += "\nSELECT lease.id::text";
+  const bool raise = when == WhenFencedOut::Raise;
+  // weft.fenced_out() raises; coalesce calls it only when no lease held.
+  text += raise ? "\nSELECT coalesce((SELECT lease.id::text FROM lease), weft.fenced_out())"
+                : "\nSELECT lease.id::text";
   if (shape.events) text += ", (SELECT count(*) FROM emitted_notice)";
-  text += " FROM lease";
-  return {"checkpoint_" + std::to_string(shape.index()), number_parameters(text)};
+  if (!raise) text += " FROM lease";
+  return {"checkpoint_" + std::to_string(shape.index()) + (raise ? "_held" : ""), number_parameters(text)};
 }
 
 }  // namespace
@@ -185,14 +188,16 @@ CheckpointShape CheckpointShape::from_index(unsigned index) {
   return shape;
 }
 
-const CheckpointStatement& checkpoint_statement(CheckpointShape shape) {
+const CheckpointStatement& checkpoint_statement(CheckpointShape shape, WhenFencedOut when) {
   static const auto statements = [] {
     std::vector<CheckpointStatement> all;
-    for (unsigned index = 0; index < CheckpointShape::kCount; ++index)
-      all.push_back(compose(CheckpointShape::from_index(index)));
+    for (const auto way : {WhenFencedOut::Skip, WhenFencedOut::Raise}) {
+      for (unsigned index = 0; index < CheckpointShape::kCount; ++index)
+        all.push_back(compose(CheckpointShape::from_index(index), way));
+    }
     return all;
   }();
-  return statements[shape.index()];
+  return statements[shape.index() + (when == WhenFencedOut::Raise ? CheckpointShape::kCount : 0)];
 }
 
 }  // namespace weft::store

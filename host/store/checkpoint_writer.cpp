@@ -27,7 +27,7 @@ void add_step_fields(JsonRows& rows, const StepState& step, std::optional<std::i
 
 }  // namespace
 
-std::vector<bool> write_checkpoints(pqxx::transaction_base& txn, const std::vector<CheckpointWrite>& writes) {
+CheckpointCall checkpoint_call(const std::vector<CheckpointWrite>& writes, WhenFencedOut when) {
   CheckpointShape shape;
   JsonRows leases, attempts, steps, compensations, events, executions;
   std::vector<std::string> consumed;
@@ -90,12 +90,16 @@ std::vector<bool> write_checkpoints(pqxx::transaction_base& txn, const std::vect
   if (shape.consumed_signals) parameters.push_back(to_pg_array(consumed));
   if (shape.events) parameters.push_back(events.finish());
   if (shape.execution) parameters.push_back(executions.finish());
-  const auto& statement = checkpoint_statement(shape);
+  return {&checkpoint_statement(shape, when), std::move(parameters)};
+}
+
+std::vector<bool> write_checkpoints(pqxx::transaction_base& txn, const std::vector<CheckpointWrite>& writes) {
+  const auto [statement, parameters] = checkpoint_call(writes, WhenFencedOut::Skip);
   // Registering is lazy and idempotent in libpqxx: the server prepares a shape
   // on its first use on each connection.
-  txn.conn().prepare(statement.name, statement.text);
+  txn.conn().prepare(statement->name, statement->text);
   std::set<std::string> held;
-  for (const auto& row : txn.exec_prepared(statement.name, pqxx::prepare::make_dynamic_params(parameters)))
+  for (const auto& row : txn.exec_prepared(statement->name, pqxx::prepare::make_dynamic_params(parameters)))
     held.emplace(row[0].c_str());
   std::vector<bool> written;
   written.reserve(writes.size());

@@ -2,6 +2,7 @@
 // autocommit for ordinary steps, the step's own for transactional ones.
 #pragma once
 
+#include "store/checkpoint_sql.hpp"
 #include "store/records.hpp"
 
 #include <pqxx/transaction_base>
@@ -20,5 +21,13 @@ struct CheckpointWrite {
 /// Several executions' checkpoints (at most one each) in one statement; for
 /// each, whether its lease held (only those are written).
 std::vector<bool> write_checkpoints(pqxx::transaction_base& txn, const std::vector<CheckpointWrite>& writes);
+
+/// The statement that writes `writes`, and its parameters (text), for a caller
+/// that sends it itself (a step transaction's pipeline).
+struct CheckpointCall {
+  const CheckpointStatement* statement;
+  std::vector<std::string> parameters;
+};
+CheckpointCall checkpoint_call(const std::vector<CheckpointWrite>& writes, WhenFencedOut when);
 
 }  // namespace weft::store

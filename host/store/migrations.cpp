@@ -192,6 +192,15 @@ ALTER TABLE weft.steps DROP CONSTRAINT IF EXISTS steps_execution_id_fkey;
 ALTER TABLE weft.attempts DROP CONSTRAINT IF EXISTS attempts_execution_id_fkey;
 ALTER TABLE weft.compensations DROP CONSTRAINT IF EXISTS compensations_execution_id_fkey;
 )sql"},
+    {7, "fenced-out checkpoints can abort their transaction", R"sql(
+-- A transactional step sends its checkpoint and COMMIT together (one round
+-- trip); a checkpoint whose lease no longer holds must then abort the
+-- transaction, so that the COMMIT cannot apply the step's effects.
+CREATE FUNCTION weft.fenced_out() RETURNS text LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+  RAISE EXCEPTION 'the execution belongs to another host now (fenced out)' USING ERRCODE = 'WF001';
+END $$;
+)sql"},
 };
 
 }  // namespace

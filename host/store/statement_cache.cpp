@@ -2,6 +2,8 @@
 
 #include <pqxx/except>
 
+#include <utility>
+
 namespace weft::store {
 
 const std::string* StatementCache::prepared(std::string_view sql) const {
@@ -9,21 +11,30 @@ const std::string* StatementCache::prepared(std::string_view sql) const {
   return it == names_.end() ? nullptr : &it->second;
 }
 
-void StatementCache::succeeded(std::string_view sql, pqxx::connection_base& connection) {
+std::optional<std::string> StatementCache::name_to_prepare(std::string_view sql) {
+  if (names_.size() >= kMaxPrepared) return std::nullopt;
+  const auto it = successes_.find(std::string(sql));
+  if (it == successes_.end() || it->second < kPrepareAfter) return std::nullopt;
+  // Our own names: a step's SQL never names a statement.
+  return "weft_step_sql_" + std::to_string(next_name_++);
+}
+
+void StatementCache::add(std::string_view sql, std::string name) {
+  std::string text(sql);
+  successes_.erase(text);
+  names_.insert_or_assign(std::move(text), std::move(name));
+}
+
+void StatementCache::succeeded(std::string_view sql) {
   if (names_.size() >= kMaxPrepared) return;
   std::string text(sql);
   auto it = successes_.find(text);
   if (it == successes_.end()) {
     // Forget the counts rather than grow: texts that come back are counted again.
     if (successes_.size() >= kMaxCounted) successes_.clear();
-    it = successes_.emplace(text, 0).first;
+    it = successes_.emplace(std::move(text), 0).first;
   }
-  if (++it->second < kPrepareAfter) return;
-  successes_.erase(it);
-  // Our own names: a step's SQL never names a statement.
-  auto name = "weft_step_sql_" + std::to_string(next_name_++);
-  connection.prepare(name, text);
-  names_.emplace(std::move(text), std::move(name));
+  ++it->second;
 }
 
 void StatementCache::forget(std::string_view sql) {
@@ -33,12 +44,7 @@ void StatementCache::forget(std::string_view sql) {
   names_.erase(it);
 }
 
-void StatementCache::drop_forgotten(pqxx::connection_base& connection) {
-  while (!forgotten_.empty()) {
-    connection.unprepare(forgotten_.back());
-    forgotten_.pop_back();
-  }
-}
+std::vector<std::string> StatementCache::take_forgotten() { return std::exchange(forgotten_, {}); }
 
 bool is_stale_prepared_statement(const std::exception& error) {
   const auto* sql = dynamic_cast<const pqxx::sql_error*>(&error);

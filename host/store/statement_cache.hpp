@@ -1,16 +1,19 @@
-// Steps' own SQL, prepared on their connection once it has run more than once.
+// Statements prepared on one connection for step transactions: the steps' own
+// SQL once it has run more than once, and the host's checkpoint statements.
 // PostgreSQL otherwise parses and plans a statement on every run: for order-3's
 // one-row UPDATE, planning alone took longer than executing (issue 6, measured
 // with pg_stat_statements). Like the statement caches of pgx or JDBC, only
-// text that keeps coming back is prepared, and at most kMaxPrepared texts per
-// connection, so SQL built from values cannot fill the server's memory.
+// step SQL that keeps coming back is prepared, and at most kMaxPrepared texts
+// per connection, so SQL built from values cannot fill the server's memory.
+// The owner prepares (in its next pipeline) and reports what the server took.
 #pragma once
 
-#include <pqxx/connection_base>
-
+#include <exception>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace weft::store {
@@ -21,22 +24,29 @@ class StatementCache {
   static constexpr std::size_t kMaxPrepared = 64;
   static constexpr std::size_t kMaxCounted = 1024;  // texts counted towards kPrepareAfter
 
-  /// The prepared statement's name for `sql`, or nullptr: run it unprepared.
+  /// The name step SQL `sql` is prepared under on the server, or nullptr.
   const std::string* prepared(std::string_view sql) const;
-  /// `sql` ran unprepared and succeeded; on its kPrepareAfter-th success it is
-  /// registered on `connection` (libpqxx prepares it on the server at its next run).
-  void succeeded(std::string_view sql, pqxx::connection_base& connection);
-  /// The server refused `sql`'s prepared statement for good (its tables changed
-  /// shape): it is forgotten now and deallocated by the next drop_forgotten().
+  /// A fresh name when `sql` has earned a prepared statement (and there is room).
+  std::optional<std::string> name_to_prepare(std::string_view sql);
+  /// The server prepared `sql` as `name`.
+  void add(std::string_view sql, std::string name);
+  /// `sql` ran unprepared and succeeded.
+  void succeeded(std::string_view sql);
+  /// The server refused `sql`'s prepared statement for good (its tables
+  /// changed shape): forgotten now, deallocated through take_forgotten().
   void forget(std::string_view sql);
-  /// Deallocates forgotten statements. Outside any transaction: a failed
-  /// transaction refuses DEALLOCATE.
-  void drop_forgotten(pqxx::connection_base& connection);
+  /// Names to DEALLOCATE (outside a failed transaction, which refuses it).
+  std::vector<std::string> take_forgotten();
+
+  /// The host's own statements (checkpoint shapes), prepared on first use.
+  bool has_host_statement(const std::string& name) const { return host_statements_.count(name) > 0; }
+  void add_host_statement(const std::string& name) { host_statements_.insert(name); }
 
  private:
   std::unordered_map<std::string, std::string> names_;  // sql -> statement name
   std::unordered_map<std::string, int> successes_;
   std::vector<std::string> forgotten_;
+  std::unordered_set<std::string> host_statements_;
   unsigned next_name_ = 0;
 };
 

@@ -1,64 +1,77 @@
 #include "store/step_transaction.hpp"
 
 #include "store/checkpoint_writer.hpp"
-#include "store/statements.hpp"
-#include "store/pg_values.hpp"
+#include "store/pipeline.hpp"
 #include "store/statement_cache.hpp"
 
-#include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
 
+#include <charconv>
 #include <chrono>
+#include <cstdlib>
 
 namespace weft::store {
 namespace {
 
 // Built-in type OIDs (pg_type.dat); values of other types arrive as text.
-constexpr pqxx::oid kBool = 16, kInt8 = 20, kInt2 = 21, kInt4 = 23, kOid = 26, kJson = 114,
-                    kFloat4 = 700, kFloat8 = 701, kNumeric = 1700, kJsonb = 3802;
+constexpr Oid kBool = 16, kInt8 = 20, kInt2 = 21, kInt4 = 23, kOid = 26, kJson = 114, kFloat4 = 700,
+              kFloat8 = 701, kNumeric = 1700, kJsonb = 3802;
 
-Json field_value(const pqxx::field& field) {
-  if (field.is_null()) return nullptr;
-  switch (field.type()) {
-    case kBool: return field.as<bool>();
+Json field_value(const PGresult* result, int row, int column) {
+  if (PQgetisnull(result, row, column) != 0) return nullptr;
+  const std::string_view text(PQgetvalue(result, row, column),
+                              static_cast<std::size_t>(PQgetlength(result, row, column)));
+  switch (PQftype(result, column)) {
+    case kBool: return text == "t";
     case kInt2:
     case kInt4:
     case kInt8:
-    case kOid: return field.as<std::int64_t>();
+    case kOid: {
+      std::int64_t number = 0;
+      const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
+      if (error == std::errc() && end == text.data() + text.size()) return number;
+      return Json(text);
+    }
     case kFloat4:
     case kFloat8:
-    case kNumeric: return field.as<double>();
+    case kNumeric: return std::strtod(std::string(text).c_str(), nullptr);  // also NaN and Infinity
     case kJson:
-    case kJsonb: return json_column(field);
-    default: return Json(std::string_view(field.c_str(), field.size()));
+    case kJsonb: {
+      auto parsed = parse_json(text);
+      return parsed ? std::move(*parsed) : Json(nullptr);
+    }
+    default: return Json(text);
   }
 }
 
 // Parameters are sent as text and typed by the server; JSON values go as JSON text.
-std::vector<NullableText> bind(const std::vector<Json>& params) {
-  std::vector<NullableText> bound;
+Parameters bind(const std::vector<Json>& params) {
+  Parameters bound;
   bound.reserve(params.size());
   for (const auto& param : params) {
-    if (param.is_null()) bound.push_back({});
-    else if (param.is_string()) bound.push_back({std::string(param.get_string())});
-    else if (param.is_bool()) bound.push_back({param.get_bool() ? "true" : "false"});
-    else bound.push_back({to_json_text(param)});
+    if (param.is_null()) bound.emplace_back();
+    else if (param.is_string()) bound.emplace_back(std::string(param.get_string()));
+    else if (param.is_bool()) bound.emplace_back(param.get_bool() ? "true" : "false");
+    else bound.emplace_back(to_json_text(param));
   }
   return bound;
 }
 
-// One round trip opens the transaction with its isolation level and statement
-// timeout. The level is always named: the server's default may not be READ COMMITTED.
-std::string begin_sql(IsolationLevel isolation, std::optional<std::chrono::milliseconds> statement_timeout) {
-  std::string sql = "BEGIN ISOLATION LEVEL ";
+// The statements that open the transaction: the isolation level is always
+// named (the server's default may not be READ COMMITTED). The timeout is a
+// number the host computed, never text from a definition or a script.
+std::vector<std::string> begin_statements(IsolationLevel isolation,
+                                          std::optional<std::chrono::milliseconds> statement_timeout) {
+  std::string begin = "BEGIN ISOLATION LEVEL ";
   switch (isolation) {
-    case IsolationLevel::RepeatableRead: sql += "REPEATABLE READ"; break;
-    case IsolationLevel::Serializable: sql += "SERIALIZABLE"; break;
-    case IsolationLevel::ReadCommitted: sql += "READ COMMITTED"; break;
+    case IsolationLevel::RepeatableRead: begin += "REPEATABLE READ"; break;
+    case IsolationLevel::Serializable: begin += "SERIALIZABLE"; break;
+    case IsolationLevel::ReadCommitted: begin += "READ COMMITTED"; break;
   }
-  // A number the host computed, never text from a definition or a script.
-  if (statement_timeout) sql += "; SET LOCAL statement_timeout = " + std::to_string(statement_timeout->count());
-  return sql;
+  std::vector<std::string> statements{begin};
+  if (statement_timeout)
+    statements.push_back("SET LOCAL statement_timeout = " + std::to_string(statement_timeout->count()));
+  return statements;
 }
 
 template <typename Body>
@@ -75,23 +88,57 @@ auto classified(Body&& body) -> decltype(body()) {
 }  // namespace
 
 struct StepTransaction::Impl {
-  // BEGIN and COMMIT are ours (see begin_sql), so the statements run through a
-  // nontransaction; the destructor rolls back what was not committed.
-  Impl(pqxx::connection_base& connection, StatementCache& cache) : txn(connection), statements(cache) {}
+  Impl(Store& store, std::vector<std::string> begin)
+      : connection(store.pg_handle()), statements(store.statement_cache()), pending_begin(std::move(begin)) {}
   ~Impl() {
     if (!open) return;
     try {
-      txn.exec("ROLLBACK");
+      Pipeline rollback(connection);
+      rollback.query("ROLLBACK");
+      rollback.run();
     } catch (const std::exception&) {
       // The connection is gone, and the server rolled back with it.
     }
   }
-  pqxx::nontransaction txn;
+  PGconn* connection;
   StatementCache& statements;
-  bool open = false;
+  std::vector<std::string> pending_begin;  // sent with the first statement
+  std::vector<std::pair<std::string, Parameters>> pending_commit;  // sent with the commit
+  bool open = false;  // BEGIN was sent and answered
   // A failed statement aborts the transaction until a ROLLBACK TO SAVEPOINT;
   // the server would answer a COMMIT then with a silent ROLLBACK.
   bool aborted = false;
+  int savepoints = 0;
+  std::chrono::milliseconds slow_query{200};
+  int queries = 0;
+  double query_ms = 0;
+  JsonArray slow;
+  Json connection_info;  // the pool's wait and usage when this transaction began
+
+  /// Opens the transaction in `pipeline` if that is still to do; returns how
+  /// many answers that adds.
+  std::size_t start(Pipeline& pipeline) {
+    const auto forgotten = statements.take_forgotten();
+    if (!forgotten.empty()) {
+      // Rare (a table changed shape under a prepared statement), so in a round
+      // trip of its own: a failure there must not abort what follows.
+      Pipeline deallocate(connection);
+      for (const auto& name : forgotten) deallocate.query("DEALLOCATE " + name);  // our names, never step text
+      deallocate.run();
+    }
+    for (const auto& statement : pending_begin) pipeline.query(statement);
+    return pending_begin.size();
+  }
+  /// Checks the answers start() added: the transaction is open once they held.
+  void started(const std::vector<Answer>& answers, std::size_t count) {
+    for (std::size_t i = 0; i < count; ++i) {
+      if (!answers[i].ok()) answers[i].raise(pending_begin[i]);
+    }
+    if (count > 0) {
+      pending_begin.clear();
+      open = true;
+    }
+  }
 
   template <typename Body>
   auto guard(Body&& body) -> decltype(body()) {
@@ -102,19 +149,14 @@ struct StepTransaction::Impl {
       throw;
     }
   }
-  int savepoints = 0;
-  std::chrono::milliseconds slow_query{200};
-  int queries = 0;
-  double query_ms = 0;
-  JsonArray slow;
-  Json connection_info;  // the pool's wait and usage when this transaction began
 
   // Times one statement of the step's own SQL.
   template <typename Body>
   auto timed(std::string_view sql, Body&& body) -> decltype(body()) {
-    const auto started = std::chrono::steady_clock::now();
+    const auto started_at = std::chrono::steady_clock::now();
     auto result = body();
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_at).count();
     ++queries;
     query_ms += ms;
     if (ms >= static_cast<double>(slow_query.count())) {
@@ -127,42 +169,58 @@ struct StepTransaction::Impl {
 
   // A step's own statement, prepared once its text keeps coming back. Errors
   // name the step's SQL, never the prepared statement's generated name.
-  pqxx::result run(std::string_view sql, const std::vector<Json>& params) {
-    const auto bound = bind(params);
-    try {
-      return timed(sql, [&] {
-        if (const auto* name = statements.prepared(sql)) {
-          try {
-            return txn.exec_prepared(*name, pqxx::prepare::make_dynamic_params(bound));
-          } catch (const std::exception& error) {
-            if (is_stale_prepared_statement(error)) statements.forget(sql);
-            throw;
-          }
+  ResultPtr run(std::string_view sql, const std::vector<Json>& params) {
+    const std::string text(sql);
+    return timed(sql, [&] {
+      Pipeline pipeline(connection);
+      const auto opening = start(pipeline);
+      const std::string* name = statements.prepared(sql);
+      const auto new_name = name != nullptr ? std::nullopt : statements.name_to_prepare(sql);
+      if (name != nullptr) {
+        pipeline.prepared(*name, bind(params));
+      } else if (new_name) {
+        pipeline.prepare(*new_name, text);
+        pipeline.prepared(*new_name, bind(params));
+      } else {
+        pipeline.query(text, bind(params));
+      }
+      auto answers = pipeline.run();
+      started(answers, opening);
+      if (new_name) {
+        auto& prepared = answers[opening];
+        if (!prepared.ok()) prepared.raise(text);
+        statements.add(sql, *new_name);
+      }
+      auto& answer = answers.back();
+      if (!answer.ok()) {
+        try {
+          answer.raise(text);
+        } catch (const std::exception& error) {
+          if (is_stale_prepared_statement(error)) statements.forget(sql);
+          throw;
         }
-        auto result = txn.exec_params(std::string(sql), pqxx::prepare::make_dynamic_params(bound));
-        statements.succeeded(sql, txn.conn());
-        return result;
-      });
-    } catch (const std::exception& error) {
-      auto classified = classify_sql_error(error);
-      if (auto* details = classified.details.if_object(); details != nullptr && details->contains("query"))
-        (*details)["query"] = sql;
-      throw SqlError(std::move(classified));
-    }
+      }
+      if (name == nullptr && !new_name) statements.succeeded(sql);
+      return std::move(answer.result);
+    });
+  }
+
+  // One of the host's own statements inside the transaction (savepoints).
+  void command(const std::string& sql) {
+    Pipeline pipeline(connection);
+    const auto opening = start(pipeline);
+    pipeline.query(sql);
+    const auto answers = pipeline.run();
+    started(answers, opening);
+    if (!answers.back().ok()) answers.back().raise(sql);
   }
 };
 
 StepTransaction::StepTransaction(Store& store, IsolationLevel isolation,
                                  std::optional<std::chrono::milliseconds> statement_timeout,
-                                 std::chrono::milliseconds slow_query) {
-  classified([&] {
-    store.statement_cache().drop_forgotten(store.connection());
-    impl_ = std::make_unique<Impl>(store.connection(), store.statement_cache());
-    impl_->slow_query = slow_query;
-    impl_->txn.exec(begin_sql(isolation, statement_timeout));
-    impl_->open = true;
-    return 0;
-  });
+                                 std::chrono::milliseconds slow_query)
+    : impl_(std::make_unique<Impl>(store, begin_statements(isolation, statement_timeout))) {
+  impl_->slow_query = slow_query;
 }
 
 StepTransaction::~StepTransaction() = default;  // Impl rolls back if not committed
@@ -170,20 +228,26 @@ StepTransaction::~StepTransaction() = default;  // Impl rolls back if not commit
 Json StepTransaction::query(std::string_view sql, const std::vector<Json>& params) {
   return impl_->guard([&] {
     const auto result = impl_->run(sql, params);
-    JsonArray rows;
-    rows.reserve(result.size());
-    for (const auto& row : result) {
+    const PGresult* rows_of = result.get();
+    const int rows = PQntuples(rows_of);
+    const int columns = PQnfields(rows_of);
+    JsonArray out;
+    out.reserve(static_cast<std::size_t>(rows));
+    for (int row = 0; row < rows; ++row) {
       JsonObject object;
-      for (const auto& field : row) object[field.name()] = field_value(field);
-      rows.push_back(std::move(object));
+      for (int column = 0; column < columns; ++column)
+        object[PQfname(rows_of, column)] = field_value(rows_of, row, column);
+      out.push_back(std::move(object));
     }
-    return Json(std::move(rows));
+    return Json(std::move(out));
   });
 }
 
 std::int64_t StepTransaction::exec(std::string_view sql, const std::vector<Json>& params) {
   return impl_->guard([&] {
-    return static_cast<std::int64_t>(impl_->run(sql, params).affected_rows());
+    const auto result = impl_->run(sql, params);
+    const char* affected = PQcmdTuples(result.get());
+    return static_cast<std::int64_t>(affected[0] == '\0' ? 0 : std::strtoll(affected, nullptr, 10));
   });
 }
 
@@ -191,35 +255,29 @@ std::int64_t StepTransaction::exec(std::string_view sql, const std::vector<Json>
 std::string StepTransaction::begin_savepoint() {
   return impl_->guard([&] {
     std::string name = "weft_sp_" + std::to_string(++impl_->savepoints);
-    impl_->txn.exec("SAVEPOINT " + name);
+    impl_->command("SAVEPOINT " + name);
     return name;
   });
 }
 
 void StepTransaction::release_savepoint(const std::string& name) {
   impl_->guard([&] {
-    impl_->txn.exec("RELEASE SAVEPOINT " + name);
+    impl_->command("RELEASE SAVEPOINT " + name);
     return 0;
   });
 }
 
 void StepTransaction::rollback_to_savepoint(const std::string& name) {
   impl_->guard([&] {
-    impl_->txn.exec("ROLLBACK TO SAVEPOINT " + name);
+    impl_->command("ROLLBACK TO SAVEPOINT " + name);
     return 0;
   });
   impl_->aborted = false;  // back to a state before the failure
 }
 
 void StepTransaction::unlock(const std::string& key, std::int64_t token) {
-  impl_->guard([&] {
-    impl_->txn.exec_params("DELETE FROM weft.locks WHERE key = $1 AND token = $2", key, token);
-    return 0;
-  });
-}
-
-bool StepTransaction::checkpoint(const Lease& lease, const Checkpoint& checkpoint) {
-  return impl_->guard([&] { return write_checkpoint(impl_->txn, lease, checkpoint); });
+  impl_->pending_commit.emplace_back("DELETE FROM weft.locks WHERE key = $1 AND token = $2",
+                                     Parameters{key, std::to_string(token)});
 }
 
 void StepTransaction::describe_connection(Json info) { impl_->connection_info = std::move(info); }
@@ -233,14 +291,62 @@ Json StepTransaction::stats(std::string_view outcome) const {
   return stats;
 }
 
+StepTransaction::Committed StepTransaction::commit(const Lease& lease, const Checkpoint& checkpoint) {
+  if (impl_->aborted) {
+    throw SqlError(StepError{"unknown", "the transaction cannot commit: a statement in it failed", false,
+                             JsonObject{{"sqlstate", "25P02"}}});
+  }
+  return impl_->guard([&] {
+    Pipeline pipeline(impl_->connection);
+    const auto opening = impl_->start(pipeline);
+    for (auto& [sql, parameters] : impl_->pending_commit) pipeline.query(sql, std::move(parameters));
+    const auto unlocks = impl_->pending_commit.size();
+    impl_->pending_commit.clear();
+    const auto call = checkpoint_call({CheckpointWrite{&lease, &checkpoint}}, WhenFencedOut::Raise);
+    const auto& name = call.statement->name;
+    const bool prepare = !impl_->statements.has_host_statement(name);
+    if (prepare) pipeline.prepare(name, call.statement->text);
+    pipeline.prepared(name, {call.parameters.begin(), call.parameters.end()});
+    pipeline.query("COMMIT");
+    auto answers = pipeline.run();
+    impl_->started(answers, opening);
+    std::size_t at = opening;
+    for (std::size_t i = 0; i < unlocks; ++i, ++at) {
+      if (!answers[at].ok()) answers[at].raise("DELETE FROM weft.locks");
+    }
+    if (prepare) {
+      if (!answers[at].ok()) answers[at].raise(name);
+      impl_->statements.add_host_statement(name);
+      ++at;
+    }
+    const auto& written = answers[at];
+    if (written.sqlstate() == kFencedOutState) return Committed::FencedOut;  // the destructor rolls back
+    if (!written.ok()) written.raise(name);
+    // A refused COMMIT (a serialization failure found at commit) has rolled back.
+    impl_->open = false;
+    if (!answers.back().ok()) answers.back().raise("COMMIT");
+    return Committed::Yes;
+  });
+}
+
 void StepTransaction::commit() {
   if (impl_->aborted) {
     throw SqlError(StepError{"unknown", "the transaction cannot commit: a statement in it failed", false,
                              JsonObject{{"sqlstate", "25P02"}}});
   }
   impl_->guard([&] {
-    impl_->txn.exec("COMMIT");
+    Pipeline pipeline(impl_->connection);
+    const auto opening = impl_->start(pipeline);
+    for (auto& [sql, parameters] : impl_->pending_commit) pipeline.query(sql, std::move(parameters));
+    impl_->pending_commit.clear();
+    pipeline.query("COMMIT");
+    const auto answers = pipeline.run();
+    impl_->started(answers, opening);
+    for (std::size_t at = opening; at + 1 < answers.size(); ++at) {
+      if (!answers[at].ok()) answers[at].raise("DELETE FROM weft.locks");
+    }
     impl_->open = false;
+    if (!answers.back().ok()) answers.back().raise("COMMIT");
     return 0;
   });
 }

@@ -1,6 +1,11 @@
 // The transaction a `transaction:` step runs its SQL in (SPEC section 4). The
 // host writes the step's checkpoint inside it before COMMIT, so the step's
 // effects and the record that it ran commit together or not at all.
+//
+// Round trips (issue 6): BEGIN is sent with the step's first statement, and
+// the checkpoint with the COMMIT (libpq pipelines, store/pipeline.hpp). A
+// checkpoint whose lease no longer holds fails inside that pipeline, so the
+// COMMIT finds the transaction aborted and nothing of the step is applied.
 #pragma once
 
 #include "common/json.hpp"
@@ -33,7 +38,7 @@ StepError classify_sql_error(const std::exception& error);
 
 class StepTransaction {
  public:
-  /// Begins on `store`'s connection. Throws SqlError.
+  /// Opens on `store`'s connection; BEGIN goes out with the first statement.
   /// Statements slower than `slow_query` are logged (SQL text only, never
   /// parameter values) and listed in stats().
   StepTransaction(Store& store, IsolationLevel isolation,
@@ -53,12 +58,17 @@ class StepTransaction {
   void release_savepoint(const std::string& name);
   void rollback_to_savepoint(const std::string& name);
 
-  /// Releases a named lock as part of this transaction: held until its commit.
+  /// Releases a named lock as part of this transaction (sent with the
+  /// commit): held until its commit.
   void unlock(const std::string& key, std::int64_t token);
 
-  /// The step's checkpoint, in this transaction. False: fenced out.
-  bool checkpoint(const Lease& lease, const Checkpoint& checkpoint);
-  /// Throws SqlError; a lost connection during COMMIT leaves the outcome in doubt.
+  enum class Committed : std::uint8_t { Yes, FencedOut };
+  /// Writes the step's checkpoint and commits, in one round trip. FencedOut:
+  /// the lease no longer held and nothing was applied. Throws SqlError when
+  /// the server refused (everything rolled back: a failed attempt); with code
+  /// "connection" the outcome is in doubt.
+  Committed commit(const Lease& lease, const Checkpoint& checkpoint);
+  /// Commits without a checkpoint. Throws SqlError.
   void commit();
 
   /// How the connection was obtained (the pool's wait and usage), reported by stats().

@@ -2,6 +2,7 @@
 
 #include "store/checkpoint_writer.hpp"
 #include "store/pg_values.hpp"
+#include "store/raw_connection.hpp"
 #include "store/sql_errors.hpp"
 #include "store/statement_cache.hpp"
 #include "store/statements.hpp"
@@ -70,8 +71,8 @@ struct Store::Connection {
     disable_reactivation(db);
     for (const auto& statement : kStatements) db.prepare(name_of(statement), std::string(statement.text));
   }
-  pqxx::connection db;
-  StatementCache step_statements;  // steps' own SQL on this connection
+  RawConnection db;
+  StatementCache step_statements;  // for step transactions on this connection
 };
 
 // Runs `body` and turns libpqxx exceptions into StoreError with a clear message.
@@ -346,6 +347,7 @@ std::optional<std::int64_t> Store::next_claimable_in() {
 }
 
 pqxx::connection_base& Store::connection() { return connection_->db; }
+pg_conn* Store::pg_handle() { return connection_->db.handle(); }
 StatementCache& Store::statement_cache() { return connection_->step_statements; }
 
 bool Store::checkpoint(const Lease& lease, const Checkpoint& checkpoint) {

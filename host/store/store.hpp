@@ -18,6 +18,8 @@
 #include <string_view>
 #include <vector>
 
+struct pg_conn;  // libpq's PGconn
+
 namespace pqxx {
 class connection_base;
 }  // namespace pqxx
@@ -155,6 +157,7 @@ class Store {
  private:
   friend class StepTransaction;
   pqxx::connection_base& connection();
+  pg_conn* pg_handle();  // libpq's, for pipelines
   StatementCache& statement_cache();
 
   struct Connection;

@@ -1,6 +1,7 @@
 // Every checkpoint shape against the real server: each prepares, binds its
 // parameters in the right places and writes exactly its parts, under the lease.
 #include "store/checkpoint_sql.hpp"
+#include "store/step_transaction.hpp"
 #include "store/store.hpp"
 #include "support/test_database.hpp"
 
@@ -9,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -86,6 +88,32 @@ Checkpoint checkpoint_of(CheckpointShape shape, unsigned index, std::int64_t sig
   return checkpoint;
 }
 
+/// The checkpoint of shape `index` for the execution of that index (its open signal consumed).
+Checkpoint checkpoint_for(pqxx::connection& db, unsigned index) {
+  pqxx::nontransaction txn(db);
+  const auto signal =
+      txn.exec_params1("SELECT id FROM weft.signals WHERE execution_id = $1::uuid", execution_id(index))[0]
+          .as<std::int64_t>();
+  return checkpoint_of(CheckpointShape::from_index(index), index, signal);
+}
+
+/// The rows `expected` says the checkpoints written left, each on its own shape's execution.
+void check_written(pqxx::connection& db, const Expected& expected);
+
+/// Writes each shape's checkpoint for the execution of that index with `write`
+/// (given the held lease and a stale one), then checks what was written.
+using WriteShape = std::function<void(unsigned index, const Lease& held, const Lease& stale, const Checkpoint&)>;
+void write_every_shape(pqxx::connection& db, const WriteShape& write) {
+  Expected expected;
+  for (unsigned index = 0; index < CheckpointShape::kCount; ++index) {
+    INFO("shape " << index);
+    const auto id = execution_id(index);
+    write(index, Lease{id, kHost, 1}, Lease{id, kHost, 2}, checkpoint_for(db, index));
+    expected.add(CheckpointShape::from_index(index));
+  }
+  check_written(db, expected);
+}
+
 }  // namespace
 
 TEST_CASE("every checkpoint shape writes exactly its parts, and nothing with a stale lease", "[store][pg]") {
@@ -94,20 +122,60 @@ TEST_CASE("every checkpoint shape writes exactly its parts, and nothing with a s
   pqxx::connection db(database.url());
   owned_executions(db, CheckpointShape::kCount);
   weft::store::Store store(database.url());
-  Expected expected;
-  for (unsigned index = 0; index < CheckpointShape::kCount; ++index) {
-    const auto shape = CheckpointShape::from_index(index);
-    const auto id = execution_id(index);
-    const auto signal = [&] {
-      pqxx::nontransaction txn(db);
-      return txn.exec_params1("SELECT id FROM weft.signals WHERE execution_id = $1::uuid", id)[0].as<std::int64_t>();
-    }();
-    const auto checkpoint = checkpoint_of(shape, index, signal);
-    INFO("shape " << index);
-    CHECK_FALSE(store.checkpoint(Lease{id, kHost, 2}, checkpoint));  // stale fence: nothing
-    REQUIRE(store.checkpoint(Lease{id, kHost, 1}, checkpoint));
-    expected.add(shape);
+  write_every_shape(db, [&](unsigned, const Lease& held, const Lease& stale, const Checkpoint& checkpoint) {
+    CHECK_FALSE(store.checkpoint(stale, checkpoint));  // nothing
+    REQUIRE(store.checkpoint(held, checkpoint));
+  });
+}
+
+TEST_CASE("every shape sent with COMMIT writes its parts and the step's SQL only while the lease holds",
+          "[store][pg]") {
+  weft::test::TestDatabase database;
+  weft::store::migrate(database.url());
+  pqxx::connection db(database.url());
+  owned_executions(db, CheckpointShape::kCount);
+  {
+    pqxx::nontransaction txn(db);
+    txn.exec("CREATE TABLE effects (shape int PRIMARY KEY)");
+    txn.exec("INSERT INTO weft.locks (key, holder, token, expires_at) "
+             "SELECT 'lock-' || g, 'h', g, now() + interval '1 hour' FROM generate_series(0, 63) g");
   }
+  weft::store::Store store(database.url());
+  write_every_shape(db, [&](unsigned index, const Lease& held, const Lease& stale, const Checkpoint& checkpoint) {
+    const auto step = [&](const Lease& lease) {
+      weft::store::StepTransaction txn(store, weft::store::IsolationLevel::ReadCommitted, std::nullopt);
+      CHECK(txn.exec("INSERT INTO effects VALUES ($1)", {weft::Json(index)}) == 1);
+      txn.unlock("lock-" + std::to_string(index), index);
+      return txn.commit(lease, checkpoint);
+    };
+    const auto effects = "SELECT count(*) FROM effects WHERE shape = " + std::to_string(index);
+    const auto lock = "SELECT count(*) FROM weft.locks WHERE key = 'lock-" + std::to_string(index) + "'";
+    // The step's own effect and its lock release go with the fenced-out checkpoint.
+    CHECK(step(stale) == weft::store::StepTransaction::Committed::FencedOut);
+    CHECK(count(db, effects) == 0);
+    CHECK(count(db, lock) == 1);
+    REQUIRE(step(held) == weft::store::StepTransaction::Committed::Yes);
+    CHECK(count(db, effects) == 1);
+    CHECK(count(db, lock) == 0);
+  });
+}
+
+TEST_CASE("a transactional step without SQL opens, checkpoints and commits in one go", "[store][pg]") {
+  weft::test::TestDatabase database;
+  weft::store::migrate(database.url());
+  pqxx::connection db(database.url());
+  owned_executions(db, 1);
+  weft::store::Store store(database.url());
+  Checkpoint checkpoint = checkpoint_of(CheckpointShape::from_index(3), 0, 0);  // attempts and steps
+  weft::store::StepTransaction txn(store, weft::store::IsolationLevel::Serializable, std::chrono::milliseconds(500));
+  REQUIRE(txn.commit(Lease{execution_id(0), kHost, 1}, checkpoint) == weft::store::StepTransaction::Committed::Yes);
+  CHECK(count(db, "SELECT count(*) FROM weft.steps WHERE step_id = 'step-0' AND status = 'completed'") == 1);
+  CHECK(count(db, "SELECT count(*) FROM weft.attempts WHERE step_id = 'step-0'") == 1);
+}
+
+namespace {
+
+void check_written(pqxx::connection& db, const Expected& expected) {
   CHECK(count(db, "SELECT count(*) FROM weft.attempts WHERE host_id = '" + std::string(kHost) + "'") == expected.attempts);
   CHECK(count(db, "SELECT count(*) FROM weft.steps WHERE status = 'completed' AND done_seq IS NOT NULL "
                   "AND output->>'shape' IS NOT NULL") == expected.steps);
@@ -120,6 +188,8 @@ TEST_CASE("every checkpoint shape writes exactly its parts, and nothing with a s
   CHECK(count(db, "SELECT count(*) FROM weft.steps s JOIN weft.executions e ON e.id = s.execution_id "
                   "WHERE s.step_id <> 'step-' || (right(e.id::text, 12)::bigint - 1)") == 0);
 }
+
+}  // namespace
 
 TEST_CASE("a finishing and a parking checkpoint hand the execution back", "[store][pg]") {
   weft::test::TestDatabase database;
@@ -151,14 +221,9 @@ TEST_CASE("one batch of checkpoints of every shape writes each its own parts, no
   std::vector<Lease> leases;
   std::vector<Checkpoint> checkpoints;
   for (unsigned index = 0; index < CheckpointShape::kCount; ++index) {
-    const auto signal = [&] {
-      pqxx::nontransaction txn(db);
-      return txn.exec_params1("SELECT id FROM weft.signals WHERE execution_id = $1::uuid", execution_id(index))[0]
-          .as<std::int64_t>();
-    }();
     // Odd executions carry a stale fence: nothing of theirs may be written.
     leases.push_back(Lease{execution_id(index), kHost, index % 2 == 0 ? 1 : 0});
-    checkpoints.push_back(checkpoint_of(CheckpointShape::from_index(index), index, signal));
+    checkpoints.push_back(checkpoint_for(db, index));
   }
   std::vector<weft::store::Store::BatchedCheckpoint> entries(CheckpointShape::kCount);
   std::vector<weft::store::Store::BatchedCheckpoint*> batch;
