@@ -162,8 +162,9 @@ CheckpointStatement compose(CheckpointShape shape, WhenFencedOut when) {
   if (shape.events) text += kEvents;
   if (shape.execution) text += kExecution;
   const bool raise = when == WhenFencedOut::Raise;
-  // weft.fenced_out() raises; coalesce calls it only when no lease held.
-  text += raise ? "\nSELECT coalesce((SELECT lease.id::text FROM lease), weft.fenced_out())"
+  // weft.fenced_out() raises; CASE calls it only when a lease did not hold.
+  text += raise ? "\nSELECT CASE WHEN (SELECT count(*) FROM lease) = jsonb_array_length(@leases::jsonb)"
+                  " THEN 'held' ELSE weft.fenced_out() END"
                 : "\nSELECT lease.id::text";
   if (shape.events) text += ", (SELECT count(*) FROM emitted_notice)";
   if (!raise) text += " FROM lease";

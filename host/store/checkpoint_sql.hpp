@@ -40,9 +40,9 @@ struct CheckpointStatement {
 /// What the statement does when a lease does not hold.
 enum class WhenFencedOut {
   Skip,   // writes nothing for that execution and leaves it out of the ids
-  Raise,  // fails with SQLSTATE WF001 (kFencedOutState), so that a COMMIT
-          // sent with it in one pipeline finds the transaction aborted.
-          // For the checkpoint of one execution only.
+  Raise,  // fails with SQLSTATE WF001 (kFencedOutState) unless every lease
+          // holds, so that a COMMIT sent with it in one pipeline finds the
+          // transaction aborted. Returns one row.
 };
 inline constexpr const char* kFencedOutState = "WF001";
 const CheckpointStatement& checkpoint_statement(CheckpointShape shape, WhenFencedOut when = WhenFencedOut::Skip);

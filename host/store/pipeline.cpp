@@ -1,5 +1,7 @@
 #include "store/pipeline.hpp"
 
+#include "store/statement_cache.hpp"
+
 #include <pqxx/except>
 
 namespace weft::store {
@@ -40,6 +42,17 @@ void Answer::raise(const std::string& query) const {
                         state.empty() ? nullptr : state.c_str());
 }
 
+TransactionGuard::~TransactionGuard() {
+  if (!open_) return;
+  try {
+    Pipeline rollback(connection_);
+    rollback.query("ROLLBACK");
+    rollback.run();
+  } catch (const std::exception&) {
+    // The connection is gone, and the server rolled back with it.
+  }
+}
+
 void Pipeline::query(std::string sql, Parameters parameters) {
   queued_.push_back({Kind::Query, {}, std::move(sql), std::move(parameters)});
 }
@@ -50,6 +63,12 @@ void Pipeline::prepare(std::string name, std::string sql) {
 
 void Pipeline::prepared(std::string name, Parameters parameters) {
   queued_.push_back({Kind::Prepared, std::move(name), {}, std::move(parameters)});
+}
+
+void Pipeline::host_statement(StatementCache& statements, const std::string& name, const std::string& sql,
+                              Parameters parameters) {
+  if (!statements.has_host_statement(name)) queued_.push_back({Kind::Prepare, name, sql, {}, &statements});
+  prepared(name, std::move(parameters));
 }
 
 std::vector<Answer> Pipeline::run() {
@@ -75,15 +94,27 @@ std::vector<Answer> Pipeline::run() {
   }
   if (PQpipelineSync(connection_) != 1) lost(connection_);
 
-  std::vector<Answer> answers(queued_.size());
+  const auto queued = std::move(queued_);
   queued_.clear();
-  for (auto& answer : answers) {
+  std::vector<Answer> answers;
+  answers.reserve(queued.size());
+  Answer failed_prepare;  // a failed prepare's answer stands in for its statement's skipped one
+  for (const auto& statement : queued) {
+    Answer answer;
     ResultPtr result(PQgetResult(connection_));
     if (!result) lost(connection_);
     if (PQresultStatus(result.get()) != PGRES_PIPELINE_ABORTED) answer.result = std::move(result);
     // Each statement's answer ends with a null result.
     while (ResultPtr extra{PQgetResult(connection_)}) {
     }
+    if (statement.remember != nullptr) {
+      if (answer.ok()) statement.remember->add_host_statement(statement.name);
+      else failed_prepare = std::move(answer);
+      continue;
+    }
+    if (failed_prepare.result && answer.skipped()) answer = std::move(failed_prepare);
+    failed_prepare.result.reset();
+    answers.push_back(std::move(answer));
   }
   const ResultPtr sync(PQgetResult(connection_));
   if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) lost(connection_);

@@ -14,6 +14,8 @@
 
 namespace weft::store {
 
+class StatementCache;
+
 using Parameters = std::vector<std::optional<std::string>>;  // text; nullopt is SQL NULL
 
 struct ResultDeleter {
@@ -33,6 +35,28 @@ struct Answer {
   [[noreturn]] void raise(const std::string& query) const;
 };
 
+/// A field of an answer's rows as text; nullptr for SQL NULL.
+inline const char* field_text(const PGresult* result, int row, int column) {
+  return PQgetisnull(result, row, column) != 0 ? nullptr : PQgetvalue(result, row, column);
+}
+
+/// A transaction that pipelines open and end: rolled back when destroyed
+/// while still open (as libpqxx transactions are).
+class TransactionGuard {
+ public:
+  explicit TransactionGuard(PGconn* connection) : connection_(connection) {}
+  ~TransactionGuard();
+  TransactionGuard(const TransactionGuard&) = delete;
+  TransactionGuard& operator=(const TransactionGuard&) = delete;
+  void opened() { open_ = true; }
+  /// Committed, or rolled back by the server (a refused COMMIT).
+  void ended() { open_ = false; }
+
+ private:
+  PGconn* connection_;
+  bool open_ = false;
+};
+
 class Pipeline {
  public:
   explicit Pipeline(PGconn* connection) : connection_(connection) {}
@@ -42,6 +66,11 @@ class Pipeline {
   /// Prepares `sql` as `name` on this connection (it outlives the transaction).
   void prepare(std::string name, std::string sql);
   void prepared(std::string name, Parameters parameters);
+  /// One of the host's own statements: prepared first if `statements` says
+  /// this connection does not have it yet. Gives one answer either way (a
+  /// failed prepare's, if it failed).
+  void host_statement(StatementCache& statements, const std::string& name, const std::string& sql,
+                      Parameters parameters);
   bool empty() const { return queued_.empty(); }
 
   /// Sends everything with one Sync and reads every answer, in order, leaving
@@ -56,6 +85,7 @@ class Pipeline {
     std::string name;  // Prepare, Prepared
     std::string sql;   // Query, Prepare
     Parameters parameters;
+    StatementCache* remember = nullptr;  // a host statement's prepare: no answer of its own
   };
   PGconn* connection_;
   std::vector<Queued> queued_;

@@ -89,22 +89,15 @@ auto classified(Body&& body) -> decltype(body()) {
 
 struct StepTransaction::Impl {
   Impl(Store& store, std::vector<std::string> begin)
-      : connection(store.pg_handle()), statements(store.statement_cache()), pending_begin(std::move(begin)) {}
-  ~Impl() {
-    if (!open) return;
-    try {
-      Pipeline rollback(connection);
-      rollback.query("ROLLBACK");
-      rollback.run();
-    } catch (const std::exception&) {
-      // The connection is gone, and the server rolled back with it.
-    }
-  }
+      : connection(store.pg_handle()),
+        statements(store.statement_cache()),
+        transaction(connection),
+        pending_begin(std::move(begin)) {}
   PGconn* connection;
   StatementCache& statements;
+  TransactionGuard transaction;  // rolls back unless committed
   std::vector<std::string> pending_begin;  // sent with the first statement
   std::vector<std::pair<std::string, Parameters>> pending_commit;  // sent with the commit
-  bool open = false;  // BEGIN was sent and answered
   // A failed statement aborts the transaction until a ROLLBACK TO SAVEPOINT;
   // the server would answer a COMMIT then with a silent ROLLBACK.
   bool aborted = false;
@@ -136,7 +129,7 @@ struct StepTransaction::Impl {
     }
     if (count > 0) {
       pending_begin.clear();
-      open = true;
+      transaction.opened();
     }
   }
 
@@ -304,9 +297,8 @@ StepTransaction::Committed StepTransaction::commit(const Lease& lease, const Che
     impl_->pending_commit.clear();
     const auto call = checkpoint_call({CheckpointWrite{&lease, &checkpoint}}, WhenFencedOut::Raise);
     const auto& name = call.statement->name;
-    const bool prepare = !impl_->statements.has_host_statement(name);
-    if (prepare) pipeline.prepare(name, call.statement->text);
-    pipeline.prepared(name, {call.parameters.begin(), call.parameters.end()});
+    pipeline.host_statement(impl_->statements, name, call.statement->text,
+                            {call.parameters.begin(), call.parameters.end()});
     pipeline.query("COMMIT");
     auto answers = pipeline.run();
     impl_->started(answers, opening);
@@ -314,16 +306,11 @@ StepTransaction::Committed StepTransaction::commit(const Lease& lease, const Che
     for (std::size_t i = 0; i < unlocks; ++i, ++at) {
       if (!answers[at].ok()) answers[at].raise("DELETE FROM weft.locks");
     }
-    if (prepare) {
-      if (!answers[at].ok()) answers[at].raise(name);
-      impl_->statements.add_host_statement(name);
-      ++at;
-    }
     const auto& written = answers[at];
     if (written.sqlstate() == kFencedOutState) return Committed::FencedOut;  // the destructor rolls back
     if (!written.ok()) written.raise(name);
     // A refused COMMIT (a serialization failure found at commit) has rolled back.
-    impl_->open = false;
+    impl_->transaction.ended();
     if (!answers.back().ok()) answers.back().raise("COMMIT");
     return Committed::Yes;
   });
@@ -345,7 +332,7 @@ void StepTransaction::commit() {
     for (std::size_t at = opening; at + 1 < answers.size(); ++at) {
       if (!answers[at].ok()) answers[at].raise("DELETE FROM weft.locks");
     }
-    impl_->open = false;
+    impl_->transaction.ended();
     if (!answers.back().ok()) answers.back().raise("COMMIT");
     return 0;
   });

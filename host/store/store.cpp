@@ -1,7 +1,9 @@
 #include "store/store.hpp"
 
 #include "store/checkpoint_writer.hpp"
+#include "store/checkpoint_sql.hpp"
 #include "store/pg_values.hpp"
+#include "store/pipeline.hpp"
 #include "store/raw_connection.hpp"
 #include "store/sql_errors.hpp"
 #include "store/statement_cache.hpp"
@@ -19,8 +21,7 @@ namespace weft::store {
 namespace {
 
 constexpr std::array kStatements = {
-    sql::kInsertEvents,      sql::kTakeUnroutedEvents,
-    sql::kInsertExecutions, sql::kStartExecution,       sql::kSaveDefinition,
+    sql::kInsertEvents,      sql::kStartExecution,       sql::kSaveDefinition,
     sql::kLoadDefinition,   sql::kClaimExecutions,      sql::kSelectEventDocuments,
     sql::kSelectStepStates, sql::kNextClaimable,
     sql::kRelease,  sql::kOwnedExecutions,              sql::kRegisterHost,
@@ -72,7 +73,7 @@ struct Store::Connection {
     for (const auto& statement : kStatements) db.prepare(name_of(statement), std::string(statement.text));
   }
   RawConnection db;
-  StatementCache step_statements;  // for step transactions on this connection
+  StatementCache statements;  // what this connection's pipelines prepared
 };
 
 // Runs `body` and turns libpqxx exceptions into StoreError with a clear message.
@@ -149,17 +150,34 @@ std::vector<bool> Store::insert_events(const std::vector<EventRecord>& events) {
   });
 }
 
+// One routing transaction is three round trips (libpq pipelines): BEGIN with
+// taking the events; inserting the executions (their rows decide what is taken
+// on); the first checkpoints with COMMIT. A first checkpoint whose lease does
+// not hold aborts the transaction before the COMMIT behind it runs.
 Store::Routed Store::route_events(int limit, const RouteFn& route, const EagerClaim& claim) {
   return guarded("routing events", [&] {
     Routed routed;
-    pqxx::work txn(connection_->db);
-    const auto rows = txn.exec_prepared(name_of(sql::kTakeUnroutedEvents), limit);
-    if (rows.empty()) return routed;
+    PGconn* const connection = connection_->db.handle();
+    auto& statements = connection_->statements;
+    TransactionGuard transaction(connection);
+    Pipeline take(connection);
+    take.query("BEGIN ISOLATION LEVEL READ COMMITTED");
+    take.host_statement(statements, std::string(sql::kTakeUnroutedEvents.name),
+                        std::string(sql::kTakeUnroutedEvents.text), {std::to_string(limit)});
+    const auto taken = take.run();
+    if (!taken[0].ok()) taken[0].raise("BEGIN");
+    transaction.opened();
+    if (!taken[1].ok()) taken[1].raise(std::string(sql::kTakeUnroutedEvents.name));
+    const PGresult* events = taken[1].result.get();
+    const int event_count = PQntuples(events);
+    if (event_count == 0) return routed;  // rolled back
     JsonArray executions;
     // What a claim would have read, for the executions this host takes on.
     std::map<std::string, ClaimedExecution> to_claim;
-    for (const auto& row : rows) {
-      EventRecord event{row[0].c_str(), row[1].c_str(), row[2].c_str(), row[3].c_str(), json_column(row[4])};
+    for (int row = 0; row < event_count; ++row) {
+      auto document = parse_json(PQgetvalue(events, row, 4));
+      EventRecord event{PQgetvalue(events, row, 0), PQgetvalue(events, row, 1), PQgetvalue(events, row, 2),
+                        PQgetvalue(events, row, 3), document ? std::move(*document) : Json(nullptr)};
       for (auto& execution : route(event)) {
         auto json = new_execution_json(execution);
         routed.concurrency_keys = routed.concurrency_keys || execution.concurrency_key.has_value();
@@ -181,20 +199,26 @@ Store::Routed Store::route_events(int limit, const RouteFn& route, const EagerCl
         claimed.status = execution_status::kRunning;
       }
     }
+    Pipeline finish(connection);
+    std::vector<Lease> leases;
+    std::vector<const Checkpoint*> first_checkpoints;  // of leases[i], kept by the caller
+    const CheckpointStatement* first_statement = nullptr;
     if (!executions.empty()) {
-      std::vector<Lease> leases;
-      std::vector<const Checkpoint*> first_checkpoints;  // of leases[i], kept by the caller
-      const auto inserted = txn.exec_prepared(name_of(sql::kInsertExecutions), to_json_text(executions),
-                                              text_or_null(claim.limit > 0 ? std::optional(claim.host_id)
-                                                                           : std::nullopt));
-      for (const auto& row : inserted) {
-        const auto it = to_claim.find(row[0].c_str());
-        if (!row[1].as<bool>() || it == to_claim.end()) {
+      Pipeline insert(connection);
+      insert.host_statement(statements, std::string(sql::kInsertExecutions.name),
+                            std::string(sql::kInsertExecutions.text),
+                            {to_json_text(executions), claim.limit > 0 ? std::optional(claim.host_id) : std::nullopt});
+      const auto inserted_answer = insert.run();
+      if (!inserted_answer[0].ok()) inserted_answer[0].raise(std::string(sql::kInsertExecutions.name));
+      const PGresult* inserted = inserted_answer[0].result.get();
+      for (int row = 0; row < PQntuples(inserted); ++row) {
+        const auto it = to_claim.find(PQgetvalue(inserted, row, 0));
+        if (std::string_view(PQgetvalue(inserted, row, 1)) != "t" || it == to_claim.end()) {
           ++routed.unclaimed;
           continue;
         }
-        it->second.deadline_at = optional_millis(row[2]);
-        it->second.db_now = row[3].as<EpochMillis>();
+        if (const char* deadline = field_text(inserted, row, 2)) it->second.deadline_at = std::atoll(deadline);
+        it->second.db_now = std::atoll(PQgetvalue(inserted, row, 3));
         ++routed.claimed;
         leases.push_back(Lease{it->second.id, claim.host_id, it->second.fence});
         if (const auto* checkpoint = claim.start(std::move(it->second))) {
@@ -206,13 +230,22 @@ Store::Routed Store::route_events(int limit, const RouteFn& route, const EagerCl
       if (!first_checkpoints.empty()) {
         std::vector<CheckpointWrite> writes;
         for (std::size_t i = 0; i < leases.size(); ++i) writes.push_back({&leases[i], first_checkpoints[i]});
-        const auto written = write_checkpoints(txn, writes);
-        if (std::find(written.begin(), written.end(), false) != written.end())
-          throw StoreError("an execution was taken over while it was being created");
+        auto call = checkpoint_call(writes, WhenFencedOut::Raise);
+        first_statement = call.statement;
+        finish.host_statement(statements, call.statement->name, call.statement->text,
+                              {call.parameters.begin(), call.parameters.end()});
       }
     }
-    txn.commit();
-    routed.events = static_cast<int>(rows.size());
+    finish.query("COMMIT");
+    const auto finished = finish.run();
+    if (first_statement != nullptr) {
+      if (finished[0].sqlstate() == kFencedOutState)
+        throw StoreError("an execution was taken over while it was being created");
+      if (!finished[0].ok()) finished[0].raise(first_statement->name);
+    }
+    transaction.ended();  // committed, or rolled back by a refused COMMIT
+    if (!finished.back().ok()) finished.back().raise("COMMIT");
+    routed.events = event_count;
     return routed;
   });
 }
@@ -348,7 +381,7 @@ std::optional<std::int64_t> Store::next_claimable_in() {
 
 pqxx::connection_base& Store::connection() { return connection_->db; }
 pg_conn* Store::pg_handle() { return connection_->db.handle(); }
-StatementCache& Store::statement_cache() { return connection_->step_statements; }
+StatementCache& Store::statement_cache() { return connection_->statements; }
 
 bool Store::checkpoint(const Lease& lease, const Checkpoint& checkpoint) {
   return guarded("writing a checkpoint", [&] {

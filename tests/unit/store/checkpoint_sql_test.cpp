@@ -11,6 +11,7 @@
 
 using weft::store::checkpoint_statement;
 using weft::store::CheckpointShape;
+using weft::store::WhenFencedOut;
 
 namespace {
 
@@ -31,10 +32,13 @@ int expected_parameters(CheckpointShape shape) {
 
 TEST_CASE("every checkpoint shape numbers its parameters 1..n in the documented order", "[store]") {
   std::set<std::string> names;
-  for (unsigned index = 0; index < CheckpointShape::kCount; ++index) {
-    const auto shape = CheckpointShape::from_index(index);
-    CHECK(shape.index() == index);
-    const auto& statement = checkpoint_statement(shape);
+  for (unsigned index = 0; index < 2 * CheckpointShape::kCount; ++index) {
+    const auto shape = CheckpointShape::from_index(index % CheckpointShape::kCount);
+    CHECK(shape.index() == index % CheckpointShape::kCount);
+    // The second half: the form that raises when fenced out (sent with COMMIT).
+    const auto when = index < CheckpointShape::kCount ? WhenFencedOut::Skip : WhenFencedOut::Raise;
+    const auto& statement = checkpoint_statement(shape, when);
+    CHECK((statement.text.find("weft.fenced_out()") != std::string::npos) == (when == WhenFencedOut::Raise));
     names.insert(statement.name);
     const auto numbers = parameter_numbers(statement.text);
     INFO(statement.text);
@@ -50,7 +54,7 @@ TEST_CASE("every checkpoint shape numbers its parameters 1..n in the documented 
     CHECK((statement.text.find("weft.events") != std::string::npos) == shape.events);
     CHECK((statement.text.find("UPDATE weft.executions") != std::string::npos) == shape.execution);
   }
-  CHECK(names.size() == CheckpointShape::kCount);
+  CHECK(names.size() == 2 * CheckpointShape::kCount);
 }
 
 TEST_CASE("a step-only checkpoint numbers steps right after the leases", "[store]") {
