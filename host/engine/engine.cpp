@@ -175,7 +175,7 @@ void Engine::Impl::dispatch_loop() {
       if (admission_due_.exchange(false) && store->admit_pending() > 0) claim_due = true;
       if (claim_due || now >= next_claimable) {
         claim_due = false;
-        claim_batch(*store);
+        claim_batch(*store, vm);
         const auto due_in = store->next_claimable_in();
         next_claimable = due_in ? std::chrono::steady_clock::now() + std::chrono::milliseconds(*due_in)
                                 : std::chrono::steady_clock::time_point::max();
@@ -275,7 +275,7 @@ void Engine::Impl::adopt(store::ClaimedExecution record, store::Store& store) {
   pool_->post([this, run](WorkerContext& context) { resume(run, context); });
 }
 
-void Engine::Impl::claim_batch(store::Store& store) {
+void Engine::Impl::claim_batch(store::Store& store, lua::Vm& vm) {
   for (;;) {
     if (stopping_) return;
     // Set before looking at the room, so that a run retiring from here on
@@ -284,9 +284,15 @@ void Engine::Impl::claim_batch(store::Store& store) {
     const int free = room();
     if (free <= 0) return;
     const int limit = std::min(free, kClaimBatch);
-    auto claimed = store.claim_executions(host_id_, limit);
-    const auto count = static_cast<int>(claimed.size());
-    for (auto& record : claimed) adopt(std::move(record), store);
+    // First claims start as routed executions do: their first checkpoints
+    // commit with the claim (issue 6). If the claim fails, these never ran.
+    std::deque<StartedRun> started;
+    auto claimed = store.claim_executions(host_id_, limit, [&](store::ClaimedExecution record) {
+      return plan_start(std::move(record), vm, started, &store);
+    });
+    for (auto& run : started) launch(run);
+    const auto count = static_cast<int>(claimed.to_resume.size()) + claimed.started;
+    for (auto& record : claimed.to_resume) adopt(std::move(record), store);
     if (count < limit) {
       claims_wait_for_room_ = false;  // nothing more to claim; new work comes with a notification
       return;

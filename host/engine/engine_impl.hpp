@@ -60,7 +60,7 @@ class Engine::Impl {
   /// Logs the connection pool's usage and how many checkpoints shared each
   /// commit since the last report; periodically only when workers had to wait.
   void report_pool_usage(bool always);
-  void claim_batch(store::Store& store);
+  void claim_batch(store::Store& store, lua::Vm& vm);
   /// How many more executions this host may hold.
   int room();
   /// The checkpoint that fails an execution whose pinned definition cannot be loaded.
@@ -88,12 +88,13 @@ class Engine::Impl {
     store::Checkpoint checkpoint;
     std::vector<AttemptTarget> to_run;
   };
-  /// Inside the routing transaction (dispatcher thread): which steps a new run
-  /// starts with; appends the run to `started` (a deque: what it returns, the
-  /// checkpoint to write, stays where it is); null when there is nothing to write.
+  /// Inside the routing or claiming transaction (dispatcher thread): which
+  /// steps a new run starts with; appends the run to `started` (a deque: what
+  /// it returns, the checkpoint to write, stays where it is); null when there
+  /// is nothing to write. `store` loads a pinned version not loaded here.
   const store::Checkpoint* plan_start(store::ClaimedExecution record, lua::Vm& vm,
-                                      std::deque<StartedRun>& started);
-  /// After the routing committed: the run is held here and its first attempts start.
+                                      std::deque<StartedRun>& started, store::Store* store = nullptr);
+  /// After that transaction committed: the run is held here and its first attempts start.
   void launch(StartedRun& started);
   using Retries = std::vector<std::pair<AttemptTarget, Millis>>;
   void resume(const RunPtr& run, WorkerContext& context);

@@ -519,12 +519,12 @@ void Engine::Impl::resume(const RunPtr& run, WorkerContext& context) {
 }
 
 const store::Checkpoint* Engine::Impl::plan_start(store::ClaimedExecution record, lua::Vm& vm,
-                                                  std::deque<StartedRun>& started) {
+                                                  std::deque<StartedRun>& started, store::Store* store) {
   std::string error;
-  auto definition = definition_for(record.workflow, record.content_hash, nullptr, error);
+  auto definition = definition_for(record.workflow, record.content_hash, store, error);
   if (!definition) {
-    // The router's definitions are kept, so this cannot happen; if it did, the
-    // execution fails visibly and no run is started here.
+    // A version neither loaded here nor stored: the execution fails visibly
+    // and no run is started here.
     started.push_back({nullptr, without_definition(record.id, error), {}});
     return &started.back().checkpoint;
   }

@@ -22,7 +22,7 @@ namespace {
 
 constexpr std::array kStatements = {
     sql::kInsertEvents,      sql::kStartExecution,       sql::kSaveDefinition,
-    sql::kLoadDefinition,   sql::kClaimExecutions,      sql::kSelectEventDocuments,
+    sql::kLoadDefinition,   sql::kSelectEventDocuments,
     sql::kSelectStepStates, sql::kNextClaimable,
     sql::kRelease,  sql::kOwnedExecutions,              sql::kRegisterHost,
     sql::kHeartbeat,        sql::kReapHosts,            sql::kUnregisterHost,
@@ -63,6 +63,33 @@ StepState read_step_state(const pqxx::row& row, int first) {
   if (!row[first + 9].is_null()) step.done_seq = row[first + 9].as<std::int64_t>();
   step.attempt_base = row[first + 10].as<int>();
   return step;
+}
+
+// Ends a routing or claiming transaction: the first checkpoints of the runs it
+// took on go with its COMMIT, in one round trip. If a lease did not hold, the
+// COMMIT finds the transaction aborted and nothing of it happened.
+void commit_with_first_checkpoints(PGconn* connection, StatementCache& statements, TransactionGuard& transaction,
+                                   const std::vector<Lease>& leases, const std::vector<const Checkpoint*>& checkpoints,
+                                   const char* while_being) {
+  Pipeline finish(connection);
+  const CheckpointStatement* statement = nullptr;
+  if (!checkpoints.empty()) {
+    std::vector<CheckpointWrite> writes;
+    for (std::size_t i = 0; i < leases.size(); ++i) writes.push_back({&leases[i], checkpoints[i]});
+    auto call = checkpoint_call(writes, WhenFencedOut::Raise);
+    statement = call.statement;
+    finish.host_statement(statements, statement->name, statement->text,
+                          {call.parameters.begin(), call.parameters.end()});
+  }
+  finish.query("COMMIT");
+  const auto finished = finish.run();
+  if (statement != nullptr) {
+    if (finished[0].sqlstate() == kFencedOutState)
+      throw StoreError(std::string("an execution was taken over while it was being ") + while_being);
+    if (!finished[0].ok()) finished[0].raise(statement->name);
+  }
+  transaction.ended();  // committed, or rolled back by a refused COMMIT
+  if (!finished.back().ok()) finished.back().raise("COMMIT");
 }
 
 }  // namespace
@@ -199,10 +226,8 @@ Store::Routed Store::route_events(int limit, const RouteFn& route, const EagerCl
         claimed.status = execution_status::kRunning;
       }
     }
-    Pipeline finish(connection);
     std::vector<Lease> leases;
     std::vector<const Checkpoint*> first_checkpoints;  // of leases[i], kept by the caller
-    const CheckpointStatement* first_statement = nullptr;
     if (!executions.empty()) {
       Pipeline insert(connection);
       insert.host_statement(statements, std::string(sql::kInsertExecutions.name),
@@ -227,24 +252,8 @@ Store::Routed Store::route_events(int limit, const RouteFn& route, const EagerCl
           leases.pop_back();
         }
       }
-      if (!first_checkpoints.empty()) {
-        std::vector<CheckpointWrite> writes;
-        for (std::size_t i = 0; i < leases.size(); ++i) writes.push_back({&leases[i], first_checkpoints[i]});
-        auto call = checkpoint_call(writes, WhenFencedOut::Raise);
-        first_statement = call.statement;
-        finish.host_statement(statements, call.statement->name, call.statement->text,
-                              {call.parameters.begin(), call.parameters.end()});
-      }
     }
-    finish.query("COMMIT");
-    const auto finished = finish.run();
-    if (first_statement != nullptr) {
-      if (finished[0].sqlstate() == kFencedOutState)
-        throw StoreError("an execution was taken over while it was being created");
-      if (!finished[0].ok()) finished[0].raise(first_statement->name);
-    }
-    transaction.ended();  // committed, or rolled back by a refused COMMIT
-    if (!finished.back().ok()) finished.back().raise("COMMIT");
+    commit_with_first_checkpoints(connection, statements, transaction, leases, first_checkpoints, "created");
     routed.events = event_count;
     return routed;
   });
@@ -270,42 +279,63 @@ StartResult Store::start_execution(const NewExecution& execution) {
   });
 }
 
-std::vector<ClaimedExecution> Store::claim_executions(const std::string& host_id, int limit) {
+Store::Claimed Store::claim_executions(const std::string& host_id, int limit, const StartFn& start) {
   return guarded("claiming executions", [&] {
+    Claimed result;
+    PGconn* const connection = connection_->db.handle();
+    TransactionGuard transaction(connection);
+    Pipeline claim(connection);
+    claim.query("BEGIN ISOLATION LEVEL READ COMMITTED");
+    claim.host_statement(connection_->statements, std::string(sql::kClaimExecutions.name),
+                         std::string(sql::kClaimExecutions.text), {host_id, std::to_string(limit)});
+    const auto answers = claim.run();
+    if (!answers[0].ok()) answers[0].raise("BEGIN");
+    transaction.opened();
+    if (!answers[1].ok()) answers[1].raise(std::string(sql::kClaimExecutions.name));
+    const PGresult* rows = answers[1].result.get();
+    if (PQntuples(rows) == 0) return result;  // rolled back
     std::vector<ClaimedExecution> claimed;
-    pqxx::nontransaction txn(connection_->db);
-    const auto rows = txn.exec_prepared(name_of(sql::kClaimExecutions), host_id, limit);
-    if (rows.empty()) return claimed;
     // Step and compensation rows are written only by an owner's checkpoints, so an
     // execution claimed for the first time has none: only the others are looked up.
     std::vector<std::string> ids, resumed_ids, event_sources, event_ids;
+    std::set<std::string> resumed;
     std::vector<std::pair<std::string, std::string>> event_of;
-    for (const auto& row : rows) {
+    const auto optional_string = [&](int row, int column) -> std::optional<std::string> {
+      const char* text = field_text(rows, row, column);
+      return text != nullptr ? std::optional<std::string>(text) : std::nullopt;
+    };
+    for (int row = 0; row < PQntuples(rows); ++row) {
       ClaimedExecution execution;
-      execution.id = row[0].c_str();
-      execution.workflow = row[1].c_str();
-      execution.content_hash = row[2].c_str();
-      execution.version = row[3].c_str();
-      execution.key = optional_text(row[4]);
-      execution.trace_id = row[5].c_str();
-      execution.input = json_column(row[6]);
-      execution.fence = row[7].as<std::int64_t>();
-      execution.deadline_at = optional_millis(row[8]);
-      execution.db_now = row[9].as<EpochMillis>();
-      execution.status = row[12].c_str();
-      execution.cancel_requested = row[13].as<bool>();
-      execution.wake_seq = row[14].as<std::int64_t>();
+      execution.id = PQgetvalue(rows, row, 0);
+      execution.workflow = PQgetvalue(rows, row, 1);
+      execution.content_hash = PQgetvalue(rows, row, 2);
+      execution.version = PQgetvalue(rows, row, 3);
+      execution.key = optional_string(row, 4);
+      execution.trace_id = PQgetvalue(rows, row, 5);
+      auto input = parse_json(PQgetvalue(rows, row, 6));
+      execution.input = input ? std::move(*input) : Json(nullptr);
+      execution.fence = std::atoll(PQgetvalue(rows, row, 7));
+      if (const auto deadline = optional_string(row, 8)) execution.deadline_at = std::atoll(deadline->c_str());
+      execution.db_now = std::atoll(PQgetvalue(rows, row, 9));
+      execution.status = PQgetvalue(rows, row, 12);
+      execution.cancel_requested = std::string_view(PQgetvalue(rows, row, 13)) == "t";
+      execution.wake_seq = std::atoll(PQgetvalue(rows, row, 14));
       ids.push_back(execution.id);
-      if (row[15].as<std::int64_t>() > 1) resumed_ids.push_back(execution.id);
-      if (!row[10].is_null()) {
-        event_sources.emplace_back(row[10].c_str());
-        event_ids.emplace_back(row[11].c_str());
-        event_of.emplace_back(row[10].c_str(), row[11].c_str());
+      if (std::atoll(PQgetvalue(rows, row, 15)) > 1) {
+        resumed_ids.push_back(execution.id);
+        resumed.insert(execution.id);
+      }
+      if (const auto source = optional_string(row, 10)) {
+        event_sources.push_back(*source);
+        event_ids.emplace_back(PQgetvalue(rows, row, 11));
+        event_of.emplace_back(*source, PQgetvalue(rows, row, 11));
       } else {
         event_of.emplace_back();
       }
       claimed.push_back(std::move(execution));
     }
+    // The reads run in the claim's transaction (libpqxx sends no BEGIN of its own here).
+    pqxx::nontransaction txn(connection_->db);
     std::map<std::pair<std::string, std::string>, Json> events;
     if (!event_ids.empty()) {
       for (const auto& row : txn.exec_prepared(name_of(sql::kSelectEventDocuments),
@@ -327,7 +357,27 @@ std::vector<ClaimedExecution> Store::claim_executions(const std::string& host_id
       claimed[index.at(row[0].c_str())].signals.push_back(
           {row[1].as<std::int64_t>(), row[2].c_str(), json_column(row[3])});
     }
-    return claimed;
+    std::vector<Lease> leases;
+    std::vector<const Checkpoint*> first_checkpoints;  // of leases[i], kept by the caller
+    leases.reserve(claimed.size());
+    for (auto& execution : claimed) {
+      // A first claim starts like a routed execution unless something already
+      // waits for it (a cancel, a signal): resuming handles those.
+      const bool fresh = resumed.count(execution.id) == 0 && !execution.cancel_requested && execution.signals.empty();
+      if (!start || !fresh) {
+        result.to_resume.push_back(std::move(execution));
+        continue;
+      }
+      Lease lease{execution.id, host_id, execution.fence};
+      ++result.started;
+      if (const auto* checkpoint = start(std::move(execution))) {
+        leases.push_back(std::move(lease));
+        first_checkpoints.push_back(checkpoint);
+      }
+    }
+    commit_with_first_checkpoints(connection, connection_->statements, transaction, leases, first_checkpoints,
+                                  "claimed");
+    return result;
   });
 }
 

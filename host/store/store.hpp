@@ -62,6 +62,9 @@ class Store {
   bool insert_event(const EventRecord& event);
   /// Stores a batch in one statement (one commit); for each event, whether it was new.
   std::vector<bool> insert_events(const std::vector<EventRecord>& events);
+  /// Starts a run for an execution just taken on: the first checkpoint to
+  /// write in the same transaction (its first steps started), or null.
+  using StartFn = std::function<const Checkpoint*(ClaimedExecution)>;
   /// Who routes, and how many of the executions routing starts it takes on at once.
   struct EagerClaim {
     std::string host_id;
@@ -70,7 +73,7 @@ class Store {
     /// first checkpoint to write in that transaction (its first steps started),
     /// or null. The caller keeps it alive until route_events returns. Throwing
     /// rolls the whole routing transaction back. Without it nothing is taken on.
-    std::function<const Checkpoint*(ClaimedExecution)> start;
+    StartFn start;
   };
   struct Routed {
     int events = 0;
@@ -90,7 +93,17 @@ class Store {
   StartResult start_execution(const NewExecution& execution);
 
   // --- claiming and checkpoints -----------------------------------------
-  std::vector<ClaimedExecution> claim_executions(const std::string& host_id, int limit);
+  struct Claimed {
+    std::vector<ClaimedExecution> to_resume;  // for the caller to resume
+    int started = 0;                          // passed to `start`, first checkpoints committed
+  };
+  /// Claims up to `limit` due, unowned executions for `host_id` in one
+  /// transaction. Those claimed for the first time, with no cancel or signal
+  /// waiting, are passed to `start` as routing does (EagerClaim::start) and
+  /// their first checkpoints commit with the claim: no commit of their own
+  /// before their first steps. The rest come back to be resumed. Throwing
+  /// from `start` rolls the claim back.
+  Claimed claim_executions(const std::string& host_id, int limit, const StartFn& start = {});
   /// Lets pending executions with a concurrency key start, oldest first, while
   /// their key has fewer than its limit started and unfinished. Returns how many.
   int admit_pending();

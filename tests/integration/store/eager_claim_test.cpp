@@ -111,7 +111,7 @@ TEST_CASE("routing owns up to its limit of new executions and commits their firs
                               "WHERE s.status = 'running' AND e." + owned) == 3);
   CHECK(count(database.url(), "SELECT count(*) FROM weft.events WHERE routed_at IS NULL") == 0);
   // The two left over are claimable as ever; the three taken on are not.
-  CHECK(store.claim_executions(kHost, 10).size() == 2);
+  CHECK(store.claim_executions(kHost, 10).to_resume.size() == 2);
 }
 
 TEST_CASE("a first checkpoint that fails rolls the whole routing back", "[store][pg]") {
@@ -165,4 +165,49 @@ TEST_CASE("routing takes on nothing for a dead host, nor executions waiting for 
   }
   CHECK(calls == 0);
   CHECK(count(database.url(), "SELECT count(*) FROM weft.executions WHERE owner IS NULL AND status = 'pending'") == 4);
+}
+
+TEST_CASE("a first claim starts its execution in the claim's transaction, unless a cancel or a signal waits for it",
+          "[store][pg]") {
+  weft::test::TestDatabase database;
+  prepare(database.url(), 6);
+  Store store(database.url());
+  const auto routed = store.route_events(100, one_execution_each(), Store::EagerClaim{kHost, 0, {}});
+  REQUIRE(routed.unclaimed == 6);
+  {
+    // Something already waits for two of them: a cancel request, a signal.
+    pqxx::connection db(database.url());
+    pqxx::nontransaction txn(db);
+    txn.exec("UPDATE weft.executions SET cancel_requested = true WHERE event_id = 'e0'");
+    txn.exec("INSERT INTO weft.signals (execution_id, name) SELECT id, 'go' FROM weft.executions WHERE event_id = 'e1'");
+  }
+  const std::string owned = "owner = '" + std::string(kHost) + "' AND claims = 1";
+
+  // A start that fails rolls the claim back: nothing is owned or written.
+  int calls = 0;
+  const auto failing = [&](ClaimedExecution) -> const Checkpoint* {
+    if (++calls == 2) throw std::runtime_error("planning failed");
+    return first_step_running();
+  };
+  CHECK_THROWS_WITH(store.claim_executions(kHost, 10, failing), Catch::Contains("planning failed"));
+  CHECK(count(database.url(), "SELECT count(*) FROM weft.executions WHERE owner IS NULL AND claims = 0") == 6);
+  CHECK(count(database.url(), "SELECT count(*) FROM weft.steps") == 0);
+
+  std::vector<ClaimedExecution> started;
+  const auto claimed = store.claim_executions(kHost, 10, [&](ClaimedExecution record) -> const Checkpoint* {
+    started.push_back(std::move(record));
+    return first_step_running();
+  });
+  CHECK(claimed.started == 4);
+  REQUIRE(started.size() == 4);
+  for (const auto& record : started) {
+    CHECK(record.fence == 1);
+    CHECK(record.event.at("id") == record.input.at("id"));
+  }
+  REQUIRE(claimed.to_resume.size() == 2);
+  for (const auto& record : claimed.to_resume) CHECK((record.cancel_requested || !record.signals.empty()));
+  CHECK(count(database.url(), "SELECT count(*) FROM weft.executions WHERE " + owned) == 6);
+  // The four started have their first step running, committed with the claim.
+  CHECK(count(database.url(), "SELECT count(*) FROM weft.steps s JOIN weft.executions e ON e.id = s.execution_id "
+                              "WHERE s.status = 'running' AND e." + owned) == 4);
 }
