@@ -36,6 +36,9 @@ std::string Answer::sqlstate() const {
 
 void Answer::raise(const std::string& query) const {
   if (!result) throw pqxx::sql_error("the statement was skipped: an earlier one in its pipeline failed", query);
+  // The server answers SQL with nothing in it (blank, or only comments) without an error.
+  if (PQresultStatus(result.get()) == PGRES_EMPTY_QUERY)
+    throw pqxx::sql_error("the SQL statement is empty", query, "42601");
   const std::string state = sqlstate();
   const char* message = PQresultErrorMessage(result.get());
   throw pqxx::sql_error(message != nullptr ? message : "the statement failed", query,

@@ -17,6 +17,8 @@ namespace weft::store {
 class StatementCache;
 
 using Parameters = std::vector<std::optional<std::string>>;  // text; nullopt is SQL NULL
+/// The protocol's limit on parameters per statement.
+inline constexpr std::size_t kMaxParameters = 65535;
 
 struct ResultDeleter {
   void operator()(PGresult* result) const noexcept { PQclear(result); }

@@ -44,6 +44,23 @@ Json field_value(const PGresult* result, int row, int column) {
   }
 }
 
+// What libpq cannot send faithfully is refused before anything is sent: it
+// passes text as C strings, so a NUL byte would silently cut the SQL (running
+// a prefix of it) or a parameter. PostgreSQL text cannot hold NUL either.
+void check_sendable(std::string_view sql, const std::vector<Json>& params) {
+  const auto refuse = [&](std::string message) {
+    throw SqlError(StepError{"query", std::move(message), false, JsonObject{{"query", sql}}});
+  };
+  if (sql.find('\0') != std::string_view::npos) refuse("the SQL contains a NUL byte");
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    if (params[i].is_string() && std::string_view(params[i].get_string()).find('\0') != std::string_view::npos)
+      refuse("parameter $" + std::to_string(i + 1) + " contains a NUL byte, which PostgreSQL text cannot hold");
+  }
+  if (params.size() > kMaxParameters)
+    refuse(std::to_string(params.size()) + " parameters: PostgreSQL takes at most " +
+           std::to_string(kMaxParameters));
+}
+
 // Parameters are sent as text and typed by the server; JSON values go as JSON text.
 Parameters bind(const std::vector<Json>& params) {
   Parameters bound;
@@ -73,6 +90,13 @@ std::vector<std::string> begin_statements(IsolationLevel isolation,
     statements.push_back("SET LOCAL statement_timeout = " + std::to_string(statement_timeout->count()));
   return statements;
 }
+
+/// A statement error the server did not abort the transaction for (SQL with
+/// nothing in it): the step's transaction can go on.
+class NotAborting : public SqlError {
+ public:
+  using SqlError::SqlError;
+};
 
 template <typename Body>
 auto classified(Body&& body) -> decltype(body()) {
@@ -137,6 +161,8 @@ struct StepTransaction::Impl {
   auto guard(Body&& body) -> decltype(body()) {
     try {
       return classified(std::forward<Body>(body));
+    } catch (const NotAborting&) {
+      throw;
     } catch (...) {
       aborted = true;
       throw;
@@ -185,6 +211,13 @@ struct StepTransaction::Impl {
         statements.add(sql, *new_name);
       }
       auto& answer = answers.back();
+      if (answer.result && PQresultStatus(answer.result.get()) == PGRES_EMPTY_QUERY) {
+        try {
+          answer.raise(text);
+        } catch (const std::exception& error) {
+          throw NotAborting(classify_sql_error(error));
+        }
+      }
       if (!answer.ok()) {
         try {
           answer.raise(text);
@@ -219,6 +252,7 @@ StepTransaction::StepTransaction(Store& store, IsolationLevel isolation,
 StepTransaction::~StepTransaction() = default;  // Impl rolls back if not committed
 
 Json StepTransaction::query(std::string_view sql, const std::vector<Json>& params) {
+  check_sendable(sql, params);  // nothing sent: the transaction is as it was
   return impl_->guard([&] {
     const auto result = impl_->run(sql, params);
     const PGresult* rows_of = result.get();
@@ -237,6 +271,7 @@ Json StepTransaction::query(std::string_view sql, const std::vector<Json>& param
 }
 
 std::int64_t StepTransaction::exec(std::string_view sql, const std::vector<Json>& params) {
+  check_sendable(sql, params);
   return impl_->guard([&] {
     const auto result = impl_->run(sql, params);
     const char* affected = PQcmdTuples(result.get());
