@@ -43,8 +43,15 @@ class StatementCache {
   void add_host_statement(const std::string& name) { host_statements_.insert(name); }
 
  private:
-  std::unordered_map<std::string, std::string> names_;  // sql -> statement name
-  std::unordered_map<std::string, int> successes_;
+  // Looked up by the step's string_view on every statement: no copy of the SQL.
+  struct TextHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view text) const noexcept { return std::hash<std::string_view>{}(text); }
+  };
+  template <typename Value>
+  using ByText = std::unordered_map<std::string, Value, TextHash, std::equal_to<>>;
+  ByText<std::string> names_;  // sql -> statement name
+  ByText<int> successes_;
   std::vector<std::string> forgotten_;
   std::unordered_set<std::string> host_statements_;
   unsigned next_name_ = 0;

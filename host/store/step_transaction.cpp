@@ -189,7 +189,6 @@ struct StepTransaction::Impl {
   // A step's own statement, prepared once its text keeps coming back. Errors
   // name the step's SQL, never the prepared statement's generated name.
   ResultPtr run(std::string_view sql, const std::vector<Json>& params) {
-    const std::string text(sql);
     return timed(sql, [&] {
       Pipeline pipeline(connection);
       const auto opening = start(pipeline);
@@ -198,29 +197,29 @@ struct StepTransaction::Impl {
       if (name != nullptr) {
         pipeline.prepared(*name, bind(params));
       } else if (new_name) {
-        pipeline.prepare(*new_name, text);
+        pipeline.prepare(*new_name, std::string(sql));
         pipeline.prepared(*new_name, bind(params));
       } else {
-        pipeline.query(text, bind(params));
+        pipeline.query(std::string(sql), bind(params));
       }
       auto answers = pipeline.run();
       started(answers, opening);
       if (new_name) {
         auto& prepared = answers[opening];
-        if (!prepared.ok()) prepared.raise(text);
+        if (!prepared.ok()) prepared.raise(std::string(sql));
         statements.add(sql, *new_name);
       }
       auto& answer = answers.back();
       if (answer.result && PQresultStatus(answer.result.get()) == PGRES_EMPTY_QUERY) {
         try {
-          answer.raise(text);
+          answer.raise(std::string(sql));
         } catch (const std::exception& error) {
           throw NotAborting(classify_sql_error(error));
         }
       }
       if (!answer.ok()) {
         try {
-          answer.raise(text);
+          answer.raise(std::string(sql));
         } catch (const std::exception& error) {
           if (is_stale_prepared_statement(error)) statements.forget(sql);
           throw;
