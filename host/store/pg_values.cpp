@@ -35,6 +35,22 @@ std::optional<EpochMillis> optional_millis(const pqxx::field& field) {
   return field.as<EpochMillis>();
 }
 
+StepState read_step_state(const pqxx::row& row, int first) {
+  StepState step;
+  step.step_id = row[first].c_str();
+  step.status = row[first + 1].c_str();
+  step.attempts = row[first + 2].as<int>();
+  step.input = json_column(row[first + 3]);
+  step.output = json_column(row[first + 4]);
+  step.error = json_column(row[first + 5]);
+  step.next_attempt_at = optional_millis(row[first + 6]);
+  step.started_at = optional_millis(row[first + 7]);
+  step.finished_at = optional_millis(row[first + 8]);
+  if (!row[first + 9].is_null()) step.done_seq = row[first + 9].as<std::int64_t>();
+  step.attempt_base = row[first + 10].as<int>();
+  return step;
+}
+
 Json new_execution_json(const NewExecution& execution) {
   JsonObject row{{"id", execution.id},
                  {"workflow", execution.workflow},

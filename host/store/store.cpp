@@ -1,13 +1,11 @@
 #include "store/store.hpp"
 
 #include "store/checkpoint_writer.hpp"
-#include "store/checkpoint_sql.hpp"
 #include "store/pg_values.hpp"
-#include "store/pipeline.hpp"
-#include "store/raw_connection.hpp"
 #include "store/sql_errors.hpp"
 #include "store/statement_cache.hpp"
 #include "store/statements.hpp"
+#include "store/store_connection.hpp"
 
 #include <pqxx/pqxx>
 #include <spdlog/spdlog.h>
@@ -34,8 +32,6 @@ constexpr std::array kStatements = {
     sql::kTryLock, sql::kUnlock, sql::kStaleStatistics,
 };
 
-std::string name_of(const sql::Statement& statement) { return std::string(statement.name); }
-
 ExecutionSummary read_summary(const pqxx::row& row) {
   ExecutionSummary summary;
   summary.id = row[0].c_str();
@@ -49,70 +45,11 @@ ExecutionSummary read_summary(const pqxx::row& row) {
   return summary;
 }
 
-StepState read_step_state(const pqxx::row& row, int first) {
-  StepState step;
-  step.step_id = row[first].c_str();
-  step.status = row[first + 1].c_str();
-  step.attempts = row[first + 2].as<int>();
-  step.input = json_column(row[first + 3]);
-  step.output = json_column(row[first + 4]);
-  step.error = json_column(row[first + 5]);
-  step.next_attempt_at = optional_millis(row[first + 6]);
-  step.started_at = optional_millis(row[first + 7]);
-  step.finished_at = optional_millis(row[first + 8]);
-  if (!row[first + 9].is_null()) step.done_seq = row[first + 9].as<std::int64_t>();
-  step.attempt_base = row[first + 10].as<int>();
-  return step;
-}
-
-// Ends a routing or claiming transaction: the first checkpoints of the runs it
-// took on go with its COMMIT, in one round trip. If a lease did not hold, the
-// COMMIT finds the transaction aborted and nothing of it happened.
-void commit_with_first_checkpoints(PGconn* connection, StatementCache& statements, TransactionGuard& transaction,
-                                   const std::vector<Lease>& leases, const std::vector<const Checkpoint*>& checkpoints,
-                                   const char* while_being) {
-  Pipeline finish(connection);
-  const CheckpointStatement* statement = nullptr;
-  if (!checkpoints.empty()) {
-    std::vector<CheckpointWrite> writes;
-    for (std::size_t i = 0; i < leases.size(); ++i) writes.push_back({&leases[i], checkpoints[i]});
-    auto call = checkpoint_call(writes, WhenFencedOut::Raise);
-    statement = call.statement;
-    finish.host_statement(statements, statement->name, statement->text,
-                          {call.parameters.begin(), call.parameters.end()});
-  }
-  finish.query("COMMIT");
-  const auto finished = finish.run();
-  if (statement != nullptr) {
-    if (finished[0].sqlstate() == kFencedOutState)
-      throw StoreError(std::string("an execution was taken over while it was being ") + while_being);
-    if (!finished[0].ok()) finished[0].raise(statement->name);
-  }
-  transaction.ended();  // committed, or rolled back by a refused COMMIT
-  if (!finished.back().ok()) finished.back().raise("COMMIT");
-}
-
 }  // namespace
 
-struct Store::Connection {
-  explicit Connection(const std::string& url) : db(url) {
-    disable_reactivation(db);
-    for (const auto& statement : kStatements) db.prepare(name_of(statement), std::string(statement.text));
-  }
-  RawConnection db;
-  StatementCache statements;  // what this connection's pipelines prepared
-};
-
-// Runs `body` and turns libpqxx exceptions into StoreError with a clear message.
-template <typename Body>
-auto guarded(const char* what, Body&& body) -> decltype(body()) {
-  try {
-    return body();
-  } catch (const StoreError&) {
-    throw;
-  } catch (const std::exception& error) {
-    throw StoreError(std::string(what) + ": " + describe_sql_error(error));
-  }
+Store::Connection::Connection(const std::string& url) : db(url) {
+  disable_reactivation(db);
+  for (const auto& statement : kStatements) db.prepare(name_of(statement), std::string(statement.text));
 }
 
 Store::Store(const std::string& url) {
@@ -177,88 +114,6 @@ std::vector<bool> Store::insert_events(const std::vector<EventRecord>& events) {
   });
 }
 
-// One routing transaction is three round trips (libpq pipelines): BEGIN with
-// taking the events; inserting the executions (their rows decide what is taken
-// on); the first checkpoints with COMMIT. A first checkpoint whose lease does
-// not hold aborts the transaction before the COMMIT behind it runs.
-Store::Routed Store::route_events(int limit, const RouteFn& route, const EagerClaim& claim) {
-  return guarded("routing events", [&] {
-    Routed routed;
-    PGconn* const connection = connection_->db.handle();
-    auto& statements = connection_->statements;
-    TransactionGuard transaction(connection);
-    Pipeline take(connection);
-    take.query("BEGIN ISOLATION LEVEL READ COMMITTED");
-    take.host_statement(statements, std::string(sql::kTakeUnroutedEvents.name),
-                        std::string(sql::kTakeUnroutedEvents.text), {std::to_string(limit)});
-    const auto taken = take.run();
-    if (!taken[0].ok()) taken[0].raise("BEGIN");
-    transaction.opened();
-    if (!taken[1].ok()) taken[1].raise(std::string(sql::kTakeUnroutedEvents.name));
-    const PGresult* events = taken[1].result.get();
-    const int event_count = PQntuples(events);
-    if (event_count == 0) return routed;  // rolled back
-    JsonArray executions;
-    // What a claim would have read, for the executions this host takes on.
-    std::map<std::string, ClaimedExecution> to_claim;
-    for (int row = 0; row < event_count; ++row) {
-      auto document = parse_json(PQgetvalue(events, row, 4));
-      EventRecord event{PQgetvalue(events, row, 0), PQgetvalue(events, row, 1), PQgetvalue(events, row, 2),
-                        PQgetvalue(events, row, 3), document ? std::move(*document) : Json(nullptr)};
-      for (auto& execution : route(event)) {
-        auto json = new_execution_json(execution);
-        routed.concurrency_keys = routed.concurrency_keys || execution.concurrency_key.has_value();
-        const bool eager =
-            claim.start && !execution.concurrency_key && static_cast<int>(to_claim.size()) < claim.limit;
-        json.as_object()["claim"] = eager;
-        executions.push_back(std::move(json));
-        if (!eager) continue;
-        ClaimedExecution& claimed = to_claim[execution.id];
-        claimed.id = execution.id;
-        claimed.workflow = std::move(execution.workflow);
-        claimed.content_hash = std::move(execution.content_hash);
-        claimed.version = std::move(execution.version);
-        claimed.key = std::move(execution.key);
-        claimed.trace_id = std::move(execution.trace_id);
-        claimed.input = std::move(execution.input);
-        claimed.event = event.document;
-        claimed.fence = 1;
-        claimed.status = execution_status::kRunning;
-      }
-    }
-    std::vector<Lease> leases;
-    std::vector<const Checkpoint*> first_checkpoints;  // of leases[i], kept by the caller
-    if (!executions.empty()) {
-      Pipeline insert(connection);
-      insert.host_statement(statements, std::string(sql::kInsertExecutions.name),
-                            std::string(sql::kInsertExecutions.text),
-                            {to_json_text(executions), claim.limit > 0 ? std::optional(claim.host_id) : std::nullopt});
-      const auto inserted_answer = insert.run();
-      if (!inserted_answer[0].ok()) inserted_answer[0].raise(std::string(sql::kInsertExecutions.name));
-      const PGresult* inserted = inserted_answer[0].result.get();
-      for (int row = 0; row < PQntuples(inserted); ++row) {
-        const auto it = to_claim.find(PQgetvalue(inserted, row, 0));
-        if (std::string_view(PQgetvalue(inserted, row, 1)) != "t" || it == to_claim.end()) {
-          ++routed.unclaimed;
-          continue;
-        }
-        if (const char* deadline = field_text(inserted, row, 2)) it->second.deadline_at = std::atoll(deadline);
-        it->second.db_now = std::atoll(PQgetvalue(inserted, row, 3));
-        ++routed.claimed;
-        leases.push_back(Lease{it->second.id, claim.host_id, it->second.fence});
-        if (const auto* checkpoint = claim.start(std::move(it->second))) {
-          first_checkpoints.push_back(checkpoint);
-        } else {
-          leases.pop_back();
-        }
-      }
-    }
-    commit_with_first_checkpoints(connection, statements, transaction, leases, first_checkpoints, "created");
-    routed.events = event_count;
-    return routed;
-  });
-}
-
 StartResult Store::start_execution(const NewExecution& execution) {
   return guarded("starting an execution", [&] {
     // A concurrent start with the same key may commit after this statement's
@@ -276,108 +131,6 @@ StartResult Store::start_execution(const NewExecution& execution) {
     }
     throw StoreError("the execution key '" + execution.key.value_or("") +
                      "' is being taken by a concurrent start; try again");
-  });
-}
-
-Store::Claimed Store::claim_executions(const std::string& host_id, int limit, const StartFn& start) {
-  return guarded("claiming executions", [&] {
-    Claimed result;
-    PGconn* const connection = connection_->db.handle();
-    TransactionGuard transaction(connection);
-    Pipeline claim(connection);
-    claim.query("BEGIN ISOLATION LEVEL READ COMMITTED");
-    claim.host_statement(connection_->statements, std::string(sql::kClaimExecutions.name),
-                         std::string(sql::kClaimExecutions.text), {host_id, std::to_string(limit)});
-    const auto answers = claim.run();
-    if (!answers[0].ok()) answers[0].raise("BEGIN");
-    transaction.opened();
-    if (!answers[1].ok()) answers[1].raise(std::string(sql::kClaimExecutions.name));
-    const PGresult* rows = answers[1].result.get();
-    if (PQntuples(rows) == 0) return result;  // rolled back
-    std::vector<ClaimedExecution> claimed;
-    // Step and compensation rows are written only by an owner's checkpoints, so an
-    // execution claimed for the first time has none: only the others are looked up.
-    std::vector<std::string> ids, resumed_ids, event_sources, event_ids;
-    std::set<std::string> resumed;
-    std::vector<std::pair<std::string, std::string>> event_of;
-    const auto optional_string = [&](int row, int column) -> std::optional<std::string> {
-      const char* text = field_text(rows, row, column);
-      return text != nullptr ? std::optional<std::string>(text) : std::nullopt;
-    };
-    for (int row = 0; row < PQntuples(rows); ++row) {
-      ClaimedExecution execution;
-      execution.id = PQgetvalue(rows, row, 0);
-      execution.workflow = PQgetvalue(rows, row, 1);
-      execution.content_hash = PQgetvalue(rows, row, 2);
-      execution.version = PQgetvalue(rows, row, 3);
-      execution.key = optional_string(row, 4);
-      execution.trace_id = PQgetvalue(rows, row, 5);
-      auto input = parse_json(PQgetvalue(rows, row, 6));
-      execution.input = input ? std::move(*input) : Json(nullptr);
-      execution.fence = std::atoll(PQgetvalue(rows, row, 7));
-      if (const auto deadline = optional_string(row, 8)) execution.deadline_at = std::atoll(deadline->c_str());
-      execution.db_now = std::atoll(PQgetvalue(rows, row, 9));
-      execution.status = PQgetvalue(rows, row, 12);
-      execution.cancel_requested = std::string_view(PQgetvalue(rows, row, 13)) == "t";
-      execution.wake_seq = std::atoll(PQgetvalue(rows, row, 14));
-      ids.push_back(execution.id);
-      if (std::atoll(PQgetvalue(rows, row, 15)) > 1) {
-        resumed_ids.push_back(execution.id);
-        resumed.insert(execution.id);
-      }
-      if (const auto source = optional_string(row, 10)) {
-        event_sources.push_back(*source);
-        event_ids.emplace_back(PQgetvalue(rows, row, 11));
-        event_of.emplace_back(*source, PQgetvalue(rows, row, 11));
-      } else {
-        event_of.emplace_back();
-      }
-      claimed.push_back(std::move(execution));
-    }
-    // The reads run in the claim's transaction (libpqxx sends no BEGIN of its own here).
-    pqxx::nontransaction txn(connection_->db);
-    std::map<std::pair<std::string, std::string>, Json> events;
-    if (!event_ids.empty()) {
-      for (const auto& row : txn.exec_prepared(name_of(sql::kSelectEventDocuments),
-                                               to_pg_array(event_sources), to_pg_array(event_ids)))
-        events[{row[0].c_str(), row[1].c_str()}] = json_column(row[2]);
-    }
-    std::map<std::string, std::size_t> index;
-    for (std::size_t i = 0; i < claimed.size(); ++i) {
-      index[claimed[i].id] = i;
-      if (const auto it = events.find(event_of[i]); it != events.end()) claimed[i].event = it->second;
-    }
-    if (!resumed_ids.empty()) {
-      for (const auto& row : txn.exec_prepared(name_of(sql::kSelectStepStates), to_pg_array(resumed_ids)))
-        claimed[index.at(row[0].c_str())].steps.push_back(read_step_state(row, 1));
-      for (const auto& row : txn.exec_prepared(name_of(sql::kSelectCompensations), to_pg_array(resumed_ids)))
-        claimed[index.at(row[0].c_str())].compensations.push_back(read_step_state(row, 1));
-    }
-    for (const auto& row : txn.exec_prepared(name_of(sql::kSelectOpenSignals), to_pg_array(ids))) {
-      claimed[index.at(row[0].c_str())].signals.push_back(
-          {row[1].as<std::int64_t>(), row[2].c_str(), json_column(row[3])});
-    }
-    std::vector<Lease> leases;
-    std::vector<const Checkpoint*> first_checkpoints;  // of leases[i], kept by the caller
-    leases.reserve(claimed.size());
-    for (auto& execution : claimed) {
-      // A first claim starts like a routed execution unless something already
-      // waits for it (a cancel, a signal): resuming handles those.
-      const bool fresh = resumed.count(execution.id) == 0 && !execution.cancel_requested && execution.signals.empty();
-      if (!start || !fresh) {
-        result.to_resume.push_back(std::move(execution));
-        continue;
-      }
-      Lease lease{execution.id, host_id, execution.fence};
-      ++result.started;
-      if (const auto* checkpoint = start(std::move(execution))) {
-        leases.push_back(std::move(lease));
-        first_checkpoints.push_back(checkpoint);
-      }
-    }
-    commit_with_first_checkpoints(connection, connection_->statements, transaction, leases, first_checkpoints,
-                                  "claimed");
-    return result;
   });
 }
 
