@@ -9,6 +9,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
+#include <iterator>
 
 namespace weft::store {
 namespace {
@@ -329,10 +330,11 @@ StepTransaction::Committed StepTransaction::commit(const Lease& lease, const Che
     for (auto& [sql, parameters] : impl_->pending_commit) pipeline.query(sql, std::move(parameters));
     const auto unlocks = impl_->pending_commit.size();
     impl_->pending_commit.clear();
-    const auto call = checkpoint_call({CheckpointWrite{&lease, &checkpoint}}, WhenFencedOut::Raise);
+    auto call = checkpoint_call({CheckpointWrite{&lease, &checkpoint}}, WhenFencedOut::Raise);
     const auto& name = call.statement->name;
     pipeline.host_statement(impl_->statements, name, call.statement->text,
-                            {call.parameters.begin(), call.parameters.end()});
+                            {std::make_move_iterator(call.parameters.begin()),
+                             std::make_move_iterator(call.parameters.end())});
     pipeline.query("COMMIT");
     auto answers = pipeline.run();
     impl_->started(answers, opening);

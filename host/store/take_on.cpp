@@ -12,7 +12,7 @@
 
 #include <cstdlib>
 #include <map>
-#include <set>
+#include <iterator>
 
 namespace weft::store {
 namespace {
@@ -31,7 +31,8 @@ void commit_with_first_checkpoints(PGconn* connection, StatementCache& statement
     auto call = checkpoint_call(writes, WhenFencedOut::Raise);
     statement = call.statement;
     finish.host_statement(statements, statement->name, statement->text,
-                          {call.parameters.begin(), call.parameters.end()});
+                          {std::make_move_iterator(call.parameters.begin()),
+                           std::make_move_iterator(call.parameters.end())});
   }
   finish.query("COMMIT");
   const auto finished = finish.run();
@@ -147,7 +148,7 @@ Store::Claimed Store::claim_executions(const std::string& host_id, int limit, co
     // Step and compensation rows are written only by an owner's checkpoints, so an
     // execution claimed for the first time has none: only the others are looked up.
     std::vector<std::string> ids, resumed_ids, event_sources, event_ids;
-    std::set<std::string> resumed;
+    std::vector<bool> first_claim;  // of claimed[i]
     std::vector<std::pair<std::string, std::string>> event_of;
     const auto optional_string = [&](int row, int column) -> std::optional<std::string> {
       const char* text = field_text(rows, row, column);
@@ -170,10 +171,8 @@ Store::Claimed Store::claim_executions(const std::string& host_id, int limit, co
       execution.cancel_requested = std::string_view(PQgetvalue(rows, row, 13)) == "t";
       execution.wake_seq = std::atoll(PQgetvalue(rows, row, 14));
       ids.push_back(execution.id);
-      if (std::atoll(PQgetvalue(rows, row, 15)) > 1) {
-        resumed_ids.push_back(execution.id);
-        resumed.insert(execution.id);
-      }
+      first_claim.push_back(std::atoll(PQgetvalue(rows, row, 15)) == 1);
+      if (!first_claim.back()) resumed_ids.push_back(execution.id);
       if (const auto source = optional_string(row, 10)) {
         event_sources.push_back(*source);
         event_ids.emplace_back(PQgetvalue(rows, row, 11));
@@ -209,10 +208,11 @@ Store::Claimed Store::claim_executions(const std::string& host_id, int limit, co
     std::vector<Lease> leases;
     std::vector<const Checkpoint*> first_checkpoints;  // of leases[i], kept by the caller
     leases.reserve(claimed.size());
-    for (auto& execution : claimed) {
+    for (std::size_t i = 0; i < claimed.size(); ++i) {
+      auto& execution = claimed[i];
       // A first claim starts like a routed execution unless something already
       // waits for it (a cancel, a signal): resuming handles those.
-      const bool fresh = resumed.count(execution.id) == 0 && !execution.cancel_requested && execution.signals.empty();
+      const bool fresh = first_claim[i] && !execution.cancel_requested && execution.signals.empty();
       if (!start || !fresh) {
         result.to_resume.push_back(std::move(execution));
         continue;
