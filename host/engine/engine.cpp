@@ -492,8 +492,12 @@ void Engine::Impl::drain_and_release() {
     for (const auto& [id, run] : active_) run->cancel = true;
   }
   wait_for_idle(std::chrono::milliseconds(5000));
+  // Checkpoints on their way land first, and the tasks they start run; the
+  // tasks that run while the pool stops may queue a few more.
+  if (checkpoints_) checkpoints_->drain();
   if (timers_) timers_->stop();
   if (pool_) pool_->stop();
+  if (checkpoints_) checkpoints_->drain();
 
   std::vector<RunPtr> remaining;
   {

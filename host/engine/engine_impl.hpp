@@ -129,7 +129,7 @@ class Engine::Impl {
                             store::EpochMillis started, store::EpochMillis finished,
                             std::unique_ptr<store::StepTransaction> transaction,
                             const std::vector<Json>& outbox, std::optional<HeldLock>& lock,
-                            WorkerContext& context);
+                            std::unique_lock<std::mutex>& run_lock, WorkerContext& context);
   void schedule_retry(const RunPtr& run, AttemptTarget target, Millis delay);
   /// Runs one attempt through the step's circuit breaker, if it has one.
   StepOutcome guarded_attempt(ExecutionRun& run, AttemptTarget target, const ActionState& state,
@@ -143,10 +143,20 @@ class Engine::Impl {
   /// from the attempt, so a repeated checkpoint stores them once).
   void add_emitted(const ExecutionRun& run, AttemptTarget target, int attempt,
                    const std::vector<Json>& outbox, store::Checkpoint& checkpoint);
-  /// Writes the checkpoint; on success marks a finished run done. False when the
-  /// run is no longer ours (it is then dropped and, when in doubt, handed back).
-  bool commit(const RunPtr& run, WorkerContext& context, store::Checkpoint checkpoint);
+  /// Under the run's lock: queues the checkpoint behind any of the run's that
+  /// is still being written. Its retries and attempts start once it has
+  /// committed (`written`); the task's worker hands it to group commit after
+  /// the task, when no lock is held.
+  void commit(const RunPtr& run, WorkerContext& context, QueuedWrite write);
+  /// Hands the run's next checkpoint to group commit.
+  void send(const RunPtr& run, QueuedWrite write);
+  /// On the thread that wrote it: the checkpoint is durable, fenced out or in
+  /// doubt. Starts what follows it, then sends the run's next checkpoint.
+  void written(const RunPtr& run, const store::Checkpoint& checkpoint, const store::GroupCommit::Outcome& outcome,
+               const Retries& retries, const std::vector<AttemptTarget>& to_run);
   void abandon_in_doubt(const RunPtr& run, WorkerContext& context);
+  /// Gives the execution back to the database: any host may claim it now.
+  void hand_back(const RunPtr& run, WorkerContext& context);
   /// After a successful write: a finishing checkpoint ends the run here.
   void finish_commit(const RunPtr& run, const store::Checkpoint& checkpoint);
   void dispatch(const RunPtr& run, const std::vector<AttemptTarget>& targets);

@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -44,6 +46,13 @@ struct StepSlot {
 struct AttemptTarget {
   std::size_t index = 0;
   bool compensation = false;
+};
+
+/// A checkpoint, and what starts once it has committed.
+struct QueuedWrite {
+  store::Checkpoint checkpoint;
+  std::vector<std::pair<AttemptTarget, std::chrono::milliseconds>> retries;
+  std::vector<AttemptTarget> to_run;
 };
 
 class ExecutionRun {
@@ -105,6 +114,15 @@ class ExecutionRun {
   bool finished = false;      // the final checkpoint is written
   std::set<std::int64_t> consumed_signals;
   bool abandoned = false;     // no longer ours (fenced out or in doubt)
+  /// A finishing or parking checkpoint is queued: nothing more happens here.
+  bool closing = false;
+  /// Nothing more happens to this run on this host.
+  bool done_here() const { return abandoned || finished || closing; }
+
+  // The run's checkpoints commit one at a time, in order (set under `mutex`).
+  bool writing = false;  // one is being written
+  std::deque<QueuedWrite> queued_writes;  // the ones after it
+  std::condition_variable written;  // `writing` ended
 
  private:
   store::ClaimedExecution record_;

@@ -173,7 +173,7 @@ void Engine::Impl::advance(ExecutionRun& run, lua::Vm& vm, store::Checkpoint& ch
 
 void Engine::Impl::settle(ExecutionRun& run, lua::Vm& vm, store::Checkpoint& checkpoint,
                           std::vector<AttemptTarget>& to_run) {
-  if (run.finished || checkpoint.finish) return;
+  if (run.finished || run.closing || checkpoint.finish) return;
   using store::Checkpoint;
   namespace status = store::execution_status;
   if (!ending(run)) {
@@ -309,7 +309,7 @@ void Engine::Impl::park(ExecutionRun& run, store::Checkpoint& checkpoint) {
 void Engine::Impl::wake_up(const RunPtr& run, WorkerContext& context) {
   const auto lock = lock_for_writing(*run, context);
   LogScope log_scope(log_context(*run));
-  if (run->abandoned || run->finished) return;
+  if (run->done_here()) return;
   store::Checkpoint checkpoint;
   check_waits(*run, checkpoint);
   settle_and_commit(run, context, std::move(checkpoint), {});
@@ -360,39 +360,84 @@ std::optional<Millis> Engine::Impl::apply_outcome(ExecutionRun& run, AttemptTarg
   return retry_in;
 }
 
-bool Engine::Impl::commit(const RunPtr& run, WorkerContext& context, store::Checkpoint checkpoint) {
-  try {
-    if (!checkpoints_->write(run->lease(), checkpoint)) {
-      spdlog::warn("execution {} now belongs to another host (fenced out); dropping it here",
-                   run->record().id);
+void Engine::Impl::commit(const RunPtr& run, WorkerContext& context, QueuedWrite write) {
+  if (write.checkpoint.finish || write.checkpoint.park) run->closing = true;
+  if (run->writing) {
+    run->queued_writes.push_back(std::move(write));
+    return;
+  }
+  run->writing = true;
+  auto queued = std::make_shared<QueuedWrite>(std::move(write));
+  context.after_task([this, run, queued] { send(run, std::move(*queued)); });
+}
+
+void Engine::Impl::send(const RunPtr& run, QueuedWrite write) {
+  checkpoints_->submit(run->lease(), std::move(write.checkpoint),
+                       [this, run, retries = std::move(write.retries), to_run = std::move(write.to_run)](
+                           const store::Checkpoint& checkpoint, const store::GroupCommit::Outcome& outcome) {
+                         written(run, checkpoint, outcome, retries, to_run);
+                       });
+}
+
+void Engine::Impl::written(const RunPtr& run, const store::Checkpoint& checkpoint,
+                           const store::GroupCommit::Outcome& outcome, const Retries& retries,
+                           const std::vector<AttemptTarget>& to_run) {
+  std::lock_guard lock(run->mutex);
+  LogScope log_scope(log_context(*run));
+  if (outcome.failure) {
+    // In doubt: the write may or may not have committed. Hand the execution
+    // back; whoever claims it next continues from what the database says.
+    try {
+      std::rethrow_exception(outcome.failure);
+    } catch (const std::exception& error) {
+      spdlog::error("checkpoint of execution {} failed: {}; handing it back", run->record().id, error.what());
+    }
+    if (!run->abandoned) {
       run->abandoned = true;
       run->cancel = true;
       retire(*run);
-      return false;
+      pool_->post([this, run](WorkerContext& context) { hand_back(run, context); });
     }
-  } catch (const std::exception& error) {
-    // In doubt: the write may or may not have committed. Hand the execution
-    // back; whoever claims it next continues from what the database says.
-    spdlog::error("checkpoint of execution {} failed: {}; handing it back", run->record().id,
-                  error.what());
-    abandon_in_doubt(run, context);
-    return false;
+  } else if (!outcome.written) {
+    if (!run->abandoned) {
+      spdlog::warn("execution {} now belongs to another host (fenced out); dropping it here", run->record().id);
+      run->abandoned = true;
+      run->cancel = true;
+      retire(*run);
+    }
+  } else if (!run->abandoned) {
+    const bool parked = checkpoint.park.has_value();
+    finish_commit(run, checkpoint);
+    for (const auto& [target, delay] : retries) schedule_retry(run, target, delay);
+    dispatch(run, to_run);
+    if (!parked) schedule_wake_ups(run);
+    if (!run->queued_writes.empty()) {
+      auto next = std::move(run->queued_writes.front());
+      run->queued_writes.pop_front();
+      send(run, std::move(next));  // from a completion: only queued, never written here under this lock
+      return;
+    }
   }
-  finish_commit(run, checkpoint);
-  return true;
+  run->queued_writes.clear();  // after a failure they are moot: the run is not ours
+  run->writing = false;
+  run->written.notify_all();
 }
 
 void Engine::Impl::abandon_in_doubt(const RunPtr& run, WorkerContext& context) {
   run->abandoned = true;
   run->cancel = true;
   context.reset_store();
+  hand_back(run, context);
+  retire(*run);
+}
+
+void Engine::Impl::hand_back(const RunPtr& run, WorkerContext& context) {
   try {
     context.store().release(run->lease());
   } catch (const std::exception& error) {
     // The orphan sweep or the lease expiry hands it back later.
     spdlog::error("could not hand back execution {}: {}", run->record().id, error.what());
   }
-  retire(*run);
 }
 
 void Engine::Impl::finish_commit(const RunPtr& run, const store::Checkpoint& checkpoint) {
@@ -463,11 +508,7 @@ void Engine::Impl::settle_and_commit(const RunPtr& run, WorkerContext& context,
     for (const auto& [target, delay] : retries) schedule_retry(run, target, delay);
     return;
   }
-  const bool parked = checkpoint.park.has_value();
-  if (!commit(run, context, std::move(checkpoint))) return;
-  for (const auto& [target, delay] : retries) schedule_retry(run, target, delay);
-  dispatch(run, to_run);
-  if (!parked) schedule_wake_ups(run);
+  commit(run, context, QueuedWrite{std::move(checkpoint), retries, std::move(to_run)});
 }
 
 void Engine::Impl::schedule_wake_ups(const RunPtr& run) {
@@ -485,7 +526,7 @@ void Engine::Impl::schedule_wake_ups(const RunPtr& run) {
 void Engine::Impl::resume(const RunPtr& run, WorkerContext& context) {
   const auto lock = lock_for_writing(*run, context);
   LogScope log_scope(log_context(*run));
-  if (run->abandoned || run->finished) return;
+  if (run->done_here()) return;
   store::Checkpoint checkpoint;
   std::vector<std::pair<AttemptTarget, Millis>> retries;
   const auto now = now_millis();
@@ -569,7 +610,7 @@ void Engine::Impl::run_attempt(const RunPtr& run, AttemptTarget target, WorkerCo
   Json steps_scope;
   {
     std::lock_guard lock(run->mutex);
-    if (run->abandoned || run->finished) return;
+    if (run->done_here()) return;
     state = run->state(target);
     steps_scope = run->steps_scope();
   }
@@ -611,10 +652,11 @@ void Engine::Impl::run_attempt(const RunPtr& run, AttemptTarget target, WorkerCo
   }
   const auto finished = now_millis();
 
-  const auto lock = lock_for_writing(*run, context);
-  if (run->abandoned || run->finished) return;
+  auto lock = lock_for_writing(*run, context);
+  if (run->done_here()) return;
   if (transaction && outcome->ok()) {
-    commit_transactional(run, target, *outcome, started, finished, std::move(transaction), outbox, held_lock, context);
+    commit_transactional(run, target, *outcome, started, finished, std::move(transaction), outbox, held_lock, lock,
+                         context);
     release_lock(context, held_lock);  // still held only if the commit did not happen
     return;
   }
@@ -755,7 +797,11 @@ void Engine::Impl::commit_transactional(const RunPtr& run, AttemptTarget target,
                                         store::EpochMillis finished,
                                         std::unique_ptr<store::StepTransaction> transaction,
                                         const std::vector<Json>& outbox, std::optional<HeldLock>& lock,
-                                        WorkerContext& context) {
+                                        std::unique_lock<std::mutex>& run_lock, WorkerContext& context) {
+  // A checkpoint of a parallel branch may still be on its way: the run's
+  // checkpoints commit in order, and this one travels with the step's COMMIT.
+  run->written.wait(run_lock, [&] { return !run->writing; });
+  if (run->done_here()) return;  // the transaction rolls back as it is dropped
   // Everything that follows from the outcome goes into the step's own
   // transaction; if that fails before COMMIT, the run is restored and the
   // attempt is recorded as failed instead.
@@ -828,7 +874,7 @@ void Engine::Impl::commit_transactional(const RunPtr& run, AttemptTarget target,
 void Engine::Impl::start_retry(const RunPtr& run, AttemptTarget target, WorkerContext& context) {
   const auto lock = lock_for_writing(*run, context);
   LogScope log_scope(log_context(*run, run->attempt_id(target)));
-  if (run->abandoned || run->finished || draining_) return;
+  if (run->done_here() || draining_) return;
   auto& state = run->state(target);
   if (state.phase != StepPhase::Retrying) return;
   if (!target.compensation && ending(*run)) {
@@ -840,13 +886,13 @@ void Engine::Impl::start_retry(const RunPtr& run, AttemptTarget target, WorkerCo
   state.attempts += 1;
   store::Checkpoint checkpoint;
   write_rows(*run, target, checkpoint, std::nullopt);
-  if (commit(run, context, std::move(checkpoint))) dispatch(run, {target});
+  commit(run, context, QueuedWrite{std::move(checkpoint), {}, {target}});
 }
 
 void Engine::Impl::on_deadline(const RunPtr& run, WorkerContext& context) {
   const auto lock = lock_for_writing(*run, context);
   LogScope log_scope(log_context(*run));
-  if (run->abandoned || run->finished || run->timed_out) return;
+  if (run->done_here() || run->timed_out) return;
   run->timed_out = true;
   if (!run->compensating) run->cancel = true;  // running forward attempts stop at their next hook check
   settle_and_commit(run, context, {}, {});
@@ -855,7 +901,7 @@ void Engine::Impl::on_deadline(const RunPtr& run, WorkerContext& context) {
 void Engine::Impl::on_cancel(const RunPtr& run, WorkerContext& context) {
   const auto lock = lock_for_writing(*run, context);
   LogScope log_scope(log_context(*run));
-  if (run->abandoned || run->finished || run->cancelled) return;
+  if (run->done_here() || run->cancelled) return;
   spdlog::warn("execution {} cancel requested", run->record().id);
   run->cancelled = true;
   if (!run->compensating) run->cancel = true;

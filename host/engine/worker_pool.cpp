@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 namespace weft::engine {
 
@@ -35,6 +36,18 @@ void WorkerContext::return_store() {
   if (borrowed_ && needs_reconnect_) borrowed_->discard();
   needs_reconnect_ = false;
   borrowed_.reset();
+}
+
+void WorkerContext::run_after_task() {
+  // Swapped out first: an action may queue more.
+  auto actions = std::exchange(after_task_, {});
+  for (auto& action : actions) {
+    try {
+      action();
+    } catch (const std::exception& error) {
+      spdlog::error("internal error after a worker task: {}", error.what());
+    }
+  }
 }
 
 Json WorkerContext::borrow_info() const {
@@ -112,6 +125,7 @@ void WorkerPool::run(WorkerContext& context) {
       spdlog::error("internal error in a worker task");
     }
     context.return_store();
+    context.run_after_task();
   }
 }
 

@@ -39,6 +39,12 @@ class WorkerContext {
   void return_store();
   /// How the current connection was obtained: {wait_ms, in_use, size}; null when none is held.
   Json borrow_info() const;
+  /// Runs `action` once the current task has returned and released its locks
+  /// and its connection (handing a checkpoint to group commit may run the
+  /// checkpoint's completion on this thread, which takes the run's lock).
+  void after_task(std::function<void()> action) { after_task_.push_back(std::move(action)); }
+  /// Called by the pool between tasks.
+  void run_after_task();
 
  private:
   store::Store& borrowed_store(std::chrono::milliseconds timeout);
@@ -46,6 +52,7 @@ class WorkerContext {
   store::ConnectionPool& pool_;
   std::optional<store::ConnectionPool::Borrowed> borrowed_;
   bool needs_reconnect_ = false;
+  std::vector<std::function<void()>> after_task_;
   lua::Vm vm_;
 };
 

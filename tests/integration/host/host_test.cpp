@@ -261,6 +261,63 @@ end
   CHECK(detail.output.at("b").as_string() == "completed");
 }
 
+TEST_CASE("parallel branches of many executions: each effect once, and the join after every branch", "[host][pg]") {
+  // Plain checkpoints are written in the background while workers go on, so a
+  // transactional branch often finishes while a sibling's checkpoint is still
+  // on its way: it must commit after it, and nothing may be lost or doubled.
+  HostFixture fx;
+  fx.sql("CREATE TABLE effects (execution_id text PRIMARY KEY)");
+  fx.workflow("w.yaml", R"(
+id: branches
+on:
+  - type: branches.go
+steps:
+  - { id: root, lua: step.lua }
+  - { id: quick, lua: step.lua, after: [root] }
+  - { id: write, lua: write.lua, after: [root], transaction: true }
+  - { id: other, lua: step.lua, after: [root] }
+  - { id: join, lua: step.lua, after: [quick, write, other] }
+)");
+  fx.script("step.lua", kReturnInput);
+  fx.script("write.lua", R"lua(return function(ctx, input)
+  ctx.db:exec("INSERT INTO effects VALUES ($1)", ctx.execution_id)
+  return { wrote = true }
+end
+)lua");
+  auto host = fx.serve();
+  constexpr int kExecutions = 150;
+  std::vector<weft::store::EventRecord> events;
+  for (int i = 0; i < kExecutions; ++i) {
+    const auto id = "go-" + std::to_string(i);
+    char trace[33];
+    std::snprintf(trace, sizeof trace, "%032d", i + 1);
+    events.push_back({"test", id, "branches.go", trace,
+                      weft::JsonObject{{"specversion", "1.0"}, {"id", id}, {"source", "test"}, {"type", "branches.go"},
+                                       {"data", weft::JsonObject{{"n", i}}}}});
+  }
+  fx.store().insert_events(events);
+  std::vector<std::string> ids;
+  for (const auto& event : events) {
+    const auto found = fx.executions_of_trace(event.trace_id, 1);
+    ids.push_back(found.at(0).id);
+  }
+  for (const auto& id : ids) {
+    const auto detail = fx.finished(id);
+    REQUIRE(detail.summary.status == "completed");
+    const auto& join = step_of(detail, "join").attempts.at(0);
+    for (const auto* branch : {"quick", "write", "other"}) {
+      INFO(branch);
+      const auto& step = step_of(detail, branch);
+      CHECK(step.state.status == "completed");
+      CHECK(step.attempts.size() == 1);
+      CHECK(join.started_at >= step.attempts.at(0).finished_at);
+    }
+  }
+  pqxx::connection db(fx.url());
+  pqxx::nontransaction txn(db);
+  CHECK(txn.exec1("SELECT count(*) FROM effects")[0].as<int>() == kExecutions);
+}
+
 TEST_CASE("a killed host's executions are resumed by another host", "[host][pg][crash]") {
   HostFixture fx;
   fx.workflow("w.yaml", R"(

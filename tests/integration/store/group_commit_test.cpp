@@ -10,6 +10,10 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -114,4 +118,101 @@ TEST_CASE("a failing checkpoint in a batch leaves the others written", "[store][
   CHECK(!c.written);  // fenced out, not an error
   CHECK(!c.failure);
   CHECK(count(database.url(), "SELECT count(*) FROM weft.steps") == 1);
+}
+
+TEST_CASE("a submitter that finds a lane idle writes its checkpoint and hears back before submit returns", "[store][pg]") {
+  weft::test::TestDatabase database;
+  weft::store::migrate(database.url());
+  const auto ids = owned_executions(database.url(), 1);
+  weft::store::GroupCommit commits(database.url(), 2);
+  const Lease lease{ids[0], kHost, 1};
+  std::optional<std::thread::id> completed_on;
+  bool written = false;
+  commits.submit(lease, step_completed("a"), [&](const Checkpoint& checkpoint, const auto& outcome) {
+    completed_on = std::this_thread::get_id();
+    written = outcome.written && !outcome.failure && checkpoint.steps.at(0).state.step_id == "a";
+  });
+  // No hand-off between threads under light load.
+  REQUIRE(completed_on.has_value());
+  CHECK(*completed_on == std::this_thread::get_id());
+  CHECK(written);
+  CHECK(count(database.url(), "SELECT count(*) FROM weft.steps WHERE step_id = 'a'") == 1);
+}
+
+TEST_CASE("submitters do not wait: every checkpoint is answered once, and follow-ups queued by completions are written",
+          "[store][pg]") {
+  weft::test::TestDatabase database;
+  weft::store::migrate(database.url());
+  constexpr int kExecutions = 40, kChain = 5;
+  const auto ids = owned_executions(database.url(), kExecutions);
+  std::vector<Lease> leases, stale;
+  for (const auto& id : ids) {
+    leases.push_back(Lease{id, kHost, 1});
+    stale.push_back(Lease{id, kHost, 0});
+  }
+  weft::store::GroupCommit commits(database.url(), 2);
+  std::mutex mutex;
+  std::map<std::string, int> answers;  // per execution
+  int written = 0, fenced = 0;
+  // Each execution writes a chain of checkpoints, the next submitted from the
+  // previous one's completion (as the engine does: one in flight per
+  // execution), and then one with a stale fence.
+  const auto stale_one = [&](std::size_t execution) {
+    commits.submit(stale[execution], step_completed("stale"), [&](const Checkpoint&, const auto& outcome) {
+      std::lock_guard lock(mutex);
+      if (!outcome.written && !outcome.failure) ++fenced;
+    });
+  };
+  std::function<void(std::size_t, int)> chain = [&](std::size_t execution, int link) {
+    commits.submit(leases[execution], step_completed("s" + std::to_string(link)),
+                   [&, execution, link](const Checkpoint&, const auto& outcome) {
+                     {
+                       std::lock_guard lock(mutex);
+                       ++answers[ids[execution]];
+                       if (outcome.written) ++written;
+                     }
+                     if (link + 1 < kChain) {
+                       chain(execution, link + 1);
+                     } else {
+                       stale_one(execution);
+                     }
+                   });
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (std::size_t e = static_cast<std::size_t>(t); e < ids.size(); e += 4) chain(e, 0);
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  commits.drain();
+  std::lock_guard lock(mutex);
+  CHECK(written == kExecutions * kChain);
+  CHECK(fenced == kExecutions);
+  for (const auto& id : ids) CHECK(answers[id] == kChain);
+  CHECK(count(database.url(), "SELECT count(*) FROM weft.steps") == kExecutions * kChain);
+  CHECK(count(database.url(), "SELECT count(*) FROM weft.steps WHERE step_id = 'stale'") == 0);
+  const auto stats = commits.take_stats();
+  CHECK(stats.checkpoints == static_cast<std::uint64_t>(kExecutions * (kChain + 1)));
+  CHECK(stats.commits < stats.checkpoints);
+}
+
+TEST_CASE("stopping the committer writes what is still queued", "[store][pg]") {
+  weft::test::TestDatabase database;
+  weft::store::migrate(database.url());
+  const auto ids = owned_executions(database.url(), 30);
+  std::vector<Lease> leases;
+  for (const auto& id : ids) leases.push_back(Lease{id, kHost, 1});
+  std::atomic<int> answered{0};
+  {
+    weft::store::GroupCommit commits(database.url(), 1);
+    // Queued from a completion, so the submitting thread does not write them itself.
+    commits.submit(leases[0], step_completed("first"), [&](const Checkpoint&, const auto&) {
+      ++answered;
+      for (std::size_t i = 1; i < leases.size(); ++i)
+        commits.submit(leases[i], step_completed("queued"), [&](const Checkpoint&, const auto&) { ++answered; });
+    });
+  }
+  CHECK(answered == 30);
+  CHECK(count(database.url(), "SELECT count(*) FROM weft.steps WHERE step_id = 'queued'") == 29);
 }
