@@ -201,6 +201,15 @@ BEGIN
   RAISE EXCEPTION 'the execution belongs to another host now (fenced out)' USING ERRCODE = 'WF001';
 END $$;
 )sql"},
+    {8, "claims read only the rows they take", R"sql(
+-- Claims take the oldest by (available_at, id). With the index on available_at
+-- alone, every row sharing the oldest available_at was read and sorted (a
+-- routing batch gives all its pending executions the same one): 7 ms per claim
+-- of 53 behind a backlog of 10,000, measured.
+DROP INDEX weft.executions_claimable;
+CREATE INDEX executions_claimable ON weft.executions (available_at, id)
+  WHERE owner IS NULL AND finished_at IS NULL;
+)sql"},
 };
 
 }  // namespace
