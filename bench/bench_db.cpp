@@ -182,6 +182,14 @@ SELECT (SELECT count(*) FROM weft.events WHERE routed_at IS NULL)
 )sql")[0][0].as<long long>();
 }
 
+bool BenchDb::any_unfinished() {
+  return run(R"sql(
+SELECT EXISTS (SELECT FROM weft.events WHERE routed_at IS NULL)
+    OR EXISTS (SELECT FROM weft.executions WHERE owner IS NULL AND finished_at IS NULL)
+    OR EXISTS (SELECT FROM weft.executions WHERE owner IS NOT NULL AND finished_at IS NULL)
+)sql")[0][0].as<bool>();
+}
+
 long long BenchDb::waiting() {
   return run("SELECT count(*) FROM weft.executions WHERE owner IS NULL AND finished_at IS NULL"
              " AND status = 'waiting'")[0][0]

@@ -64,6 +64,8 @@ class BenchDb {
                                        const std::vector<std::string>& event_ids);
   /// Unrouted events plus unfinished executions (all workflows).
   long long unfinished();
+  /// Whether unfinished() is above zero, without counting.
+  bool any_unfinished();
   /// Unfinished executions parked with status `waiting`.
   long long waiting();
   /// Signals every waiting execution of `source` with `name`, as `weft signal` does

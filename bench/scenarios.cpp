@@ -76,23 +76,25 @@ ScenarioResult conclude(BenchDb& db, WeftHost& host, const MeasureWindow& window
 
 // Polls until nothing is unrouted or unfinished, with progress on stderr.
 void wait_until_done(BenchDb& db, const std::string& scenario, long long total, std::chrono::seconds stall_limit) {
+  // Counting a backlog of 10,000 took 5-8 ms of server time, on the machine
+  // being measured: the frequent check only asks whether anything is left, and
+  // the count (for progress and stalls) runs every two seconds.
   auto last_change = Clock::now();
-  auto last_report = Clock::now();
+  auto last_count = Clock::now();
   long long last_left = -1;
-  for (;;) {
-    const auto left = db.unfinished();
-    if (left == 0) return;
+  while (db.any_unfinished()) {
     const auto now = Clock::now();
-    if (left != last_left) {
-      last_left = left;
-      last_change = now;
-    } else if (now - last_change > stall_limit) {
-      throw std::runtime_error(scenario + ": no progress for " + std::to_string(stall_limit.count()) + "s with " +
-                               std::to_string(left) + " unfinished");
-    }
-    if (now - last_report > std::chrono::seconds(2)) {
+    if (now - last_count > std::chrono::seconds(2)) {
+      last_count = now;
+      const auto left = db.unfinished();
+      if (left != last_left) {
+        last_left = left;
+        last_change = now;
+      } else if (now - last_change > stall_limit) {
+        throw std::runtime_error(scenario + ": no progress for " + std::to_string(stall_limit.count()) + "s with " +
+                                 std::to_string(left) + " unfinished");
+      }
       progress(scenario, total - left, total);
-      last_report = now;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
