@@ -608,11 +608,20 @@ void Engine::Impl::launch(StartedRun& started) {
 void Engine::Impl::run_attempt(const RunPtr& run, AttemptTarget target, WorkerContext& context) {
   ActionState state;
   Json steps_scope;
+  std::optional<StepOutcome> outcome;
   {
     std::lock_guard lock(run->mutex);
     if (run->done_here()) return;
     state = run->state(target);
     steps_scope = run->steps_scope();
+    // Started by a checkpoint that committed after a cancel or the deadline
+    // interrupted the running attempts: this one would be interrupted too,
+    // and a plugin or SQL action could not be.
+    if (!target.compensation && run->cancel) {
+      const char* code = run->timed_out && !run->cancelled ? "timeout" : "cancelled";
+      outcome = StepOutcome::failure(
+          StepError{code, "the execution was interrupted before this attempt started", false, nullptr});
+    }
   }
   const auto& action = run->action(target);
   LogScope log_scope(log_context(*run, run->attempt_id(target)));
@@ -623,10 +632,9 @@ void Engine::Impl::run_attempt(const RunPtr& run, AttemptTarget target, WorkerCo
                          run->steps()[target.index].definition->kind == definitions::StepKind::Action;
   std::unique_ptr<store::StepTransaction> transaction;
   std::optional<TransactionDatabase> database;
-  std::optional<StepOutcome> outcome;
   std::optional<HeldLock> held_lock;
   // The lock comes first: waiting for it must not hold a transaction open.
-  if (is_action && action.lock) outcome = take_lock(*run, target, steps_scope, context, held_lock);
+  if (!outcome && is_action && action.lock) outcome = take_lock(*run, target, steps_scope, context, held_lock);
   if (!outcome && is_action && action.transaction) {
     try {
       transaction = std::make_unique<store::StepTransaction>(
