@@ -211,3 +211,26 @@ TEST_CASE("a first claim starts its execution in the claim's transaction, unless
   CHECK(count(database.url(), "SELECT count(*) FROM weft.steps s JOIN weft.executions e ON e.id = s.execution_id "
                               "WHERE s.status = 'running' AND e." + owned) == 4);
 }
+
+TEST_CASE("a first checkpoint the server refuses rolls the routing back and leaves the connection usable",
+          "[store][pg]") {
+  weft::test::TestDatabase database;
+  prepare(database.url(), 3);
+  Store store(database.url());
+  // jsonb cannot hold U+0000: the checkpoint statement fails on the server,
+  // and the COMMIT pipelined behind it is skipped.
+  static const Checkpoint refused = [] {
+    Checkpoint first = *first_step_running();
+    first.steps[0].state.input = weft::JsonObject{{"text", std::string("a\0b", 3)}};
+    return first;
+  }();
+  Store::EagerClaim bad{kHost, 10, [](ClaimedExecution) -> const Checkpoint* { return &refused; }};
+  try { store.route_events(100, one_execution_each(), bad); } catch (const std::exception& e) { WARN(e.what()); }
+  WARN(count(database.url(), "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction (aborted)'"));
+  CHECK(count(database.url(), "SELECT count(*) FROM weft.executions") == 0);
+  CHECK(count(database.url(), "SELECT count(*) FROM weft.events WHERE routed_at IS NULL") == 3);
+  // The same connection routes again: the failed transaction was rolled back, not left open.
+  Store::EagerClaim good{kHost, 10, [](ClaimedExecution) -> const Checkpoint* { return first_step_running(); }};
+  CHECK(store.route_events(100, one_execution_each(), good).claimed == 3);
+  CHECK(count(database.url(), "SELECT count(*) FROM weft.steps") == 3);
+}
