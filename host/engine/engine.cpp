@@ -2,6 +2,7 @@
 
 #include "common/ids.hpp"
 #include "common/log.hpp"
+#include "common/thread_name.hpp"
 #include "definitions/loader.hpp"
 #include "engine/engine_impl.hpp"
 #include "engine/execution_plan.hpp"
@@ -67,8 +68,14 @@ void Engine::Impl::start() {
   checkpoints_ = std::make_unique<store::GroupCommit>(options_.database_url, std::max(2, options_.workers / 4));
   pool_ = std::make_unique<WorkerPool>(options_.workers, *connections_, vm_options);
   timers_ = std::make_unique<TimerQueue>();
-  dispatcher_ = std::thread([this] { dispatch_loop(); });
-  heartbeat_ = std::thread([this] { heartbeat_loop(); });
+  dispatcher_ = std::thread([this] {
+    name_this_thread("weft-dispatch");
+    dispatch_loop();
+  });
+  heartbeat_ = std::thread([this] {
+    name_this_thread("weft-heartbeat");
+    heartbeat_loop();
+  });
   for (const auto& problem : router_.load()->problems()) spdlog::warn("{}", problem);
   spdlog::info("host {} started: {} workflow(s), {} worker(s), {} database connection(s), lease {}ms", host_id_,
                router_.load()->definitions().size(), options_.workers, pool_options.size, options_.lease.count());

@@ -1,8 +1,14 @@
 #include "engine/timer_queue.hpp"
 
+#include "common/thread_name.hpp"
+
 namespace weft::engine {
 
-TimerQueue::TimerQueue() : thread_([this] { run(); }) {}
+TimerQueue::TimerQueue()
+    : thread_([this] {
+        name_this_thread("weft-timers");
+        run();
+      }) {}
 
 TimerQueue::~TimerQueue() { stop(); }
 

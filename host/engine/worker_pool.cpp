@@ -1,5 +1,7 @@
 #include "engine/worker_pool.hpp"
 
+#include "common/thread_name.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -59,7 +61,8 @@ Json WorkerContext::borrow_info() const {
 
 WorkerPool::WorkerPool(int threads, store::ConnectionPool& connections, lua::VmOptions vm_options) {
   for (int i = 0; i < threads; ++i) {
-    threads_.emplace_back([this, &connections, vm_options] {
+    threads_.emplace_back([this, &connections, vm_options, i] {
+      name_this_thread("weft-worker-" + std::to_string(i + 1));
       WorkerContext context(connections, vm_options);
       run(context);
     });

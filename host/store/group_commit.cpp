@@ -1,5 +1,7 @@
 #include "store/group_commit.hpp"
 
+#include "common/thread_name.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -22,7 +24,12 @@ thread_local bool in_completion = false;
 
 GroupCommit::GroupCommit(std::string url, int lanes, std::size_t max_batch)
     : url_(std::move(url)), max_batch_(max_batch), lanes_(static_cast<std::size_t>(std::max(1, lanes))) {
-  for (auto& lane : lanes_) lane.thread = std::thread([this, &lane] { serve(lane); });
+  for (std::size_t i = 0; i < lanes_.size(); ++i) {
+    lanes_[i].thread = std::thread([this, i] {
+      name_this_thread("weft-commit-" + std::to_string(i + 1));
+      serve(lanes_[i]);
+    });
+  }
 }
 
 GroupCommit::~GroupCommit() {
