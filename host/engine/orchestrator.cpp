@@ -2,6 +2,13 @@
 // becomes a checkpoint, retries, deadlines, cancel, compensation and the end
 // of the execution. Every change to a run happens under its mutex and is
 // written (fenced) before anything that depends on it starts.
+//
+// A thread holding a run's mutex never waits for the connection pool (it could
+// wait for a connection whose holder waits for this mutex): plain checkpoints
+// go through group commit's own connections, and the worker's connection is
+// used under the mutex only by an attempt that already holds it (its
+// transaction, its named lock). Handing an execution back after a checkpoint
+// in doubt is a task of its own.
 #include "common/log.hpp"
 #include "engine/engine_impl.hpp"
 #include "engine/retry.hpp"
@@ -52,19 +59,6 @@ store::IsolationLevel isolation_of(definitions::Isolation isolation) {
     case definitions::Isolation::ReadCommitted: break;
   }
   return store::IsolationLevel::ReadCommitted;
-}
-
-/// Locks a run for a task that may write its checkpoint. The task's connection
-/// is borrowed first: a thread holding a run's lock must never wait for the
-/// pool, or it could wait for a connection whose holder waits for this lock.
-std::unique_lock<std::mutex> lock_for_writing(ExecutionRun& run, WorkerContext& context) {
-  try {
-    context.store();
-  } catch (const std::exception& error) {
-    // The write that follows fails the same way and takes the in-doubt path.
-    spdlog::error("no database connection for execution {}: {}", run.record().id, error.what());
-  }
-  return std::unique_lock(run.mutex);
 }
 
 /// A cancel, a failed step or the deadline: no new step starts; what ran is undone.
@@ -307,7 +301,7 @@ void Engine::Impl::park(ExecutionRun& run, store::Checkpoint& checkpoint) {
 }
 
 void Engine::Impl::wake_up(const RunPtr& run, WorkerContext& context) {
-  const auto lock = lock_for_writing(*run, context);
+  const std::lock_guard lock(run->mutex);
   LogScope log_scope(log_context(*run));
   if (run->done_here()) return;
   store::Checkpoint checkpoint;
@@ -524,7 +518,7 @@ void Engine::Impl::schedule_wake_ups(const RunPtr& run) {
 }
 
 void Engine::Impl::resume(const RunPtr& run, WorkerContext& context) {
-  const auto lock = lock_for_writing(*run, context);
+  const std::lock_guard lock(run->mutex);
   LogScope log_scope(log_context(*run));
   if (run->done_here()) return;
   store::Checkpoint checkpoint;
@@ -660,7 +654,7 @@ void Engine::Impl::run_attempt(const RunPtr& run, AttemptTarget target, WorkerCo
   }
   const auto finished = now_millis();
 
-  auto lock = lock_for_writing(*run, context);
+  std::unique_lock lock(run->mutex);
   if (run->done_here()) return;
   if (transaction && outcome->ok()) {
     commit_transactional(run, target, *outcome, started, finished, std::move(transaction), outbox, held_lock, lock,
@@ -880,7 +874,7 @@ void Engine::Impl::commit_transactional(const RunPtr& run, AttemptTarget target,
 }
 
 void Engine::Impl::start_retry(const RunPtr& run, AttemptTarget target, WorkerContext& context) {
-  const auto lock = lock_for_writing(*run, context);
+  const std::lock_guard lock(run->mutex);
   LogScope log_scope(log_context(*run, run->attempt_id(target)));
   if (run->done_here() || draining_) return;
   auto& state = run->state(target);
@@ -898,7 +892,7 @@ void Engine::Impl::start_retry(const RunPtr& run, AttemptTarget target, WorkerCo
 }
 
 void Engine::Impl::on_deadline(const RunPtr& run, WorkerContext& context) {
-  const auto lock = lock_for_writing(*run, context);
+  const std::lock_guard lock(run->mutex);
   LogScope log_scope(log_context(*run));
   if (run->done_here() || run->timed_out) return;
   run->timed_out = true;
@@ -907,7 +901,7 @@ void Engine::Impl::on_deadline(const RunPtr& run, WorkerContext& context) {
 }
 
 void Engine::Impl::on_cancel(const RunPtr& run, WorkerContext& context) {
-  const auto lock = lock_for_writing(*run, context);
+  const std::lock_guard lock(run->mutex);
   LogScope log_scope(log_context(*run));
   if (run->done_here() || run->cancelled) return;
   spdlog::warn("execution {} cancel requested", run->record().id);
