@@ -71,9 +71,7 @@ bool GroupCommit::write(const Lease& lease, Checkpoint checkpoint) {
 
 void GroupCommit::drain() {
   std::unique_lock lock(mutex_);
-  idle_.wait(lock, [&] {
-    return queue_.empty() && all_lanes_idle();
-  });
+  idle_.wait(lock, [&] { return queue_.empty() && all_lanes_idle(); });
 }
 
 void GroupCommit::serve(Lane& lane) {
@@ -81,7 +79,9 @@ void GroupCommit::serve(Lane& lane) {
   for (;;) {
     // On stop, a lane leaves only once nothing is queued or being written: a
     // batch's completions may still queue checkpoints.
-    queued_.wait(lock, [&] { return (!lane.busy && !queue_.empty()) || (stopping_ && queue_.empty() && all_lanes_idle()); });
+    queued_.wait(lock, [&] {
+      return (!lane.busy && !queue_.empty()) || (stopping_ && queue_.empty() && all_lanes_idle());
+    });
     if (queue_.empty()) return;
     write_batch(lane, lock);
   }
