@@ -3,6 +3,7 @@
 #include "store/checkpoint_writer.hpp"
 #include "store/pipeline.hpp"
 #include "store/statement_cache.hpp"
+#include "store/step_sql_check.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -45,21 +46,13 @@ Json field_value(const PGresult* result, int row, int column) {
   }
 }
 
-// What libpq cannot send faithfully is refused before anything is sent: it
-// passes text as C strings, so a NUL byte would silently cut the SQL (running
-// a prefix of it) or a parameter. PostgreSQL text cannot hold NUL either.
+// Refused before anything is sent: the transaction is as it was. libpq passes
+// text as C strings, so a NUL byte would silently cut the SQL (running a
+// prefix of it); transaction control or session state would break the
+// step's commit with its checkpoint or outlive the step.
 void check_sendable(std::string_view sql, const std::vector<Json>& params) {
-  const auto refuse = [&](std::string message) {
-    throw SqlError(StepError{"query", std::move(message), false, JsonObject{{"query", sql}}});
-  };
-  if (sql.find('\0') != std::string_view::npos) refuse("the SQL contains a NUL byte");
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    if (params[i].is_string() && std::string_view(params[i].get_string()).find('\0') != std::string_view::npos)
-      refuse("parameter $" + std::to_string(i + 1) + " contains a NUL byte, which PostgreSQL text cannot hold");
-  }
-  if (params.size() > kMaxParameters)
-    refuse(std::to_string(params.size()) + " parameters: PostgreSQL takes at most " +
-           std::to_string(kMaxParameters));
+  if (auto refused = refused_step_sql(sql, params))
+    throw SqlError(StepError{"query", std::move(*refused), false, JsonObject{{"query", sql}}});
 }
 
 // Parameters are sent as text and typed by the server; JSON values go as JSON text.

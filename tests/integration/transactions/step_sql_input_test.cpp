@@ -1,6 +1,8 @@
 // Bad SQL input to a step transaction gets one clear error, changes nothing,
 // and leaves the transaction usable: SQL or a parameter with a NUL byte
-// (libpq would silently cut it and run a prefix), empty SQL, too many parameters.
+// (libpq would silently cut it and run a prefix), empty SQL, too many
+// parameters, statements that would end the step's transaction or change the
+// pooled connection's session.
 #include "store/step_transaction.hpp"
 #include "store/store.hpp"
 #include "support/test_database.hpp"
@@ -26,17 +28,25 @@ weft::StepError error_of(const std::function<void()>& body) {
   return {};
 }
 
+/// Migrates the test database, then runs `setup` on it.
+void prepare(const weft::test::TestDatabase& database, const std::string& setup) {
+  weft::store::migrate(database.url());
+  pqxx::connection db(database.url());
+  pqxx::nontransaction txn(db);
+  txn.exec(setup);
+}
+
+long long count(const weft::test::TestDatabase& database, const std::string& query) {
+  pqxx::connection db(database.url());
+  pqxx::nontransaction txn(db);
+  return txn.exec1(query)[0].as<long long>();
+}
+
 }  // namespace
 
 TEST_CASE("bad SQL input gets one clear error and the transaction carries on", "[transactions][pg]") {
   weft::test::TestDatabase database;
-  weft::store::migrate(database.url());
-  {
-    pqxx::connection db(database.url());
-    pqxx::nontransaction txn(db);
-    txn.exec("CREATE TABLE items (id int PRIMARY KEY, note text)");
-    txn.exec("INSERT INTO items VALUES (1, 'a'), (2, 'b')");
-  }
+  prepare(database, "CREATE TABLE items (id int PRIMARY KEY, note text); INSERT INTO items VALUES (1, 'a'), (2, 'b')");
   weft::store::Store store(database.url());
   StepTransaction txn(store, weft::store::IsolationLevel::ReadCommitted, std::nullopt);
 
@@ -61,7 +71,45 @@ TEST_CASE("bad SQL input gets one clear error and the transaction carries on", "
   // Refused before sending: the transaction goes on and commits.
   CHECK(txn.query("SELECT count(*) AS n FROM items", {}).as_array().at(0).as_object().at("n").as_int64() == 2);
   txn.commit();
-  pqxx::connection db(database.url());
-  pqxx::nontransaction check(db);
-  CHECK(check.exec1("SELECT count(*) FROM items WHERE note = 'b'")[0].as<int>() == 1);
+  CHECK(count(database, "SELECT count(*) FROM items WHERE note = 'b'") == 1);
+}
+
+TEST_CASE("step SQL may not end the step's transaction or change the pooled session", "[transactions][pg]") {
+  weft::test::TestDatabase database;
+  prepare(database, "CREATE TABLE items (id int PRIMARY KEY)");
+  weft::store::Store store(database.url());
+  {
+    StepTransaction txn(store, weft::store::IsolationLevel::ReadCommitted, std::nullopt);
+    txn.exec("INSERT INTO items VALUES (1)", {});
+    // A COMMIT here would make the insert durable without the step's checkpoint.
+    for (const char* sql : {"COMMIT", "  /* done */ commit;", "-- now\nEND", "ROLLBACK", "abort", "BEGIN",
+                            "START TRANSACTION", "SAVEPOINT mine", "RELEASE SAVEPOINT mine",
+                            "PREPARE TRANSACTION 'x'", "COMMIT PREPARED 'x'"}) {
+      INFO(sql);
+      const auto error = error_of([&] { txn.exec(sql, {}); });
+      CHECK(error.code == "query");
+      CHECK_FALSE(error.retryable);
+      CHECK(error.message.find("the step's transaction is the host's") != std::string::npos);
+    }
+    // Session state would outlive the step on a pooled connection (a role, a search path).
+    for (const char* sql : {"SET ROLE postgres", "set search_path = elsewhere", "SET SESSION AUTHORIZATION DEFAULT",
+                            "RESET ALL", "DISCARD ALL", "DEALLOCATE ALL", "PREPARE mine AS SELECT 1", "LISTEN news",
+                            "LOAD 'auto_explain'"}) {
+      INFO(sql);
+      const auto error = error_of([&] { txn.exec(sql, {}); });
+      CHECK(error.code == "query");
+      CHECK(error.message.find("would outlive this step") != std::string::npos);
+    }
+    // Streaming COPY would leave the connection waiting for data no one sends.
+    for (const char* sql : {"COPY items FROM STDIN", "copy (SELECT 1) TO stdout"}) {
+      INFO(sql);
+      const auto error = error_of([&] { txn.exec(sql, {}); });
+      CHECK(error.message.find("COPY FROM STDIN and COPY TO STDOUT") != std::string::npos);
+    }
+    // What stays inside the transaction is allowed.
+    CHECK(txn.exec("SET LOCAL statement_timeout = 5000", {}) == 0);
+    CHECK(txn.query("SELECT 1 AS settled", {}).as_array().size() == 1);
+    // Dropped without commit: the insert is rolled back, since nothing committed it early.
+  }
+  CHECK(count(database, "SELECT count(*) FROM items") == 0);
 }
