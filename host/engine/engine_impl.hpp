@@ -1,7 +1,9 @@
-// Internals of Engine, shared by engine.cpp (threads, claiming, routing) and
-// orchestrator.cpp (what happens to one execution's steps).
+// Internals of Engine, shared by engine.cpp (threads, claiming, routing),
+// orchestrator.cpp (what happens to one execution's steps) and run_writes.cpp
+// (how a run's checkpoints are written).
 #pragma once
 
+#include "common/log.hpp"
 #include "engine/circuit_breaker.hpp"
 #include "engine/engine.hpp"
 #include "engine/execution_run.hpp"
@@ -25,6 +27,11 @@
 namespace weft::engine {
 
 using RunPtr = std::shared_ptr<ExecutionRun>;
+
+/// What a run's log lines carry (`step` for an attempt's).
+inline LogContext log_context(const ExecutionRun& run, const std::string& step = {}) {
+  return LogContext{run.record().trace_id, run.record().id, step};
+}
 
 /// A named lock an attempt holds (SPEC section 4).
 struct HeldLock {
@@ -96,7 +103,6 @@ class Engine::Impl {
                                       std::deque<StartedRun>& started, store::Store* store = nullptr);
   /// After that transaction committed: the run is held here and its first attempts start.
   void launch(StartedRun& started);
-  using Retries = std::vector<std::pair<AttemptTarget, Millis>>;
   void resume(const RunPtr& run, WorkerContext& context);
   void run_attempt(const RunPtr& run, AttemptTarget target, WorkerContext& context);
   void start_retry(const RunPtr& run, AttemptTarget target, WorkerContext& context);
@@ -143,6 +149,10 @@ class Engine::Impl {
   /// from the attempt, so a repeated checkpoint stores them once).
   void add_emitted(const ExecutionRun& run, AttemptTarget target, int attempt,
                    const std::vector<Json>& outbox, store::Checkpoint& checkpoint);
+  void dispatch(const RunPtr& run, const std::vector<AttemptTarget>& targets);
+  void retire(const ExecutionRun& run);
+
+  // --- run_writes.cpp: a run's checkpoints ---------------------------------
   /// Under the run's lock: queues the checkpoint behind any of the run's that
   /// is still being written. Its retries and attempts start once it has
   /// committed (`written`); the task's worker hands it to group commit after
@@ -159,8 +169,6 @@ class Engine::Impl {
   void hand_back(const RunPtr& run, WorkerContext& context);
   /// After a successful write: a finishing checkpoint ends the run here.
   void finish_commit(const RunPtr& run, const store::Checkpoint& checkpoint);
-  void dispatch(const RunPtr& run, const std::vector<AttemptTarget>& targets);
-  void retire(const ExecutionRun& run);
 
   // --- shared state --------------------------------------------------------
   std::mutex definitions_mutex_;

@@ -48,10 +48,13 @@ struct AttemptTarget {
   bool compensation = false;
 };
 
+/// Retries to schedule: which action, and in how long.
+using Retries = std::vector<std::pair<AttemptTarget, std::chrono::milliseconds>>;
+
 /// A checkpoint, and what starts once it has committed.
 struct QueuedWrite {
   store::Checkpoint checkpoint;
-  std::vector<std::pair<AttemptTarget, std::chrono::milliseconds>> retries;
+  Retries retries;
   std::vector<AttemptTarget> to_run;
 };
 
@@ -122,7 +125,7 @@ class ExecutionRun {
   // The run's checkpoints commit one at a time, in order (set under `mutex`).
   bool writing = false;  // one is being written
   std::deque<QueuedWrite> queued_writes;  // the ones after it
-  std::condition_variable written;  // `writing` ended
+  std::condition_variable writing_ended;
 
  private:
   store::ClaimedExecution record_;

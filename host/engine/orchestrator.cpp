@@ -2,6 +2,7 @@
 // becomes a checkpoint, retries, deadlines, cancel, compensation and the end
 // of the execution. Every change to a run happens under its mutex and is
 // written (fenced) before anything that depends on it starts.
+// How a run's checkpoints are written is in run_writes.cpp.
 //
 // A thread holding a run's mutex never waits for the connection pool (it could
 // wait for a connection whose holder waits for this mutex): plain checkpoints
@@ -28,10 +29,6 @@ store::EpochMillis now_millis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-LogContext log_context(const ExecutionRun& run, const std::string& step = {}) {
-  return LogContext{run.record().trace_id, run.record().id, step};
 }
 
 lua::Scope scope_of(const ExecutionRun& run, const Json& steps, const Json& execution) {
@@ -354,109 +351,6 @@ std::optional<Millis> Engine::Impl::apply_outcome(ExecutionRun& run, AttemptTarg
   return retry_in;
 }
 
-void Engine::Impl::commit(const RunPtr& run, WorkerContext& context, QueuedWrite write) {
-  if (write.checkpoint.finish || write.checkpoint.park) run->closing = true;
-  if (run->writing) {
-    run->queued_writes.push_back(std::move(write));
-    return;
-  }
-  run->writing = true;
-  auto queued = std::make_shared<QueuedWrite>(std::move(write));
-  context.after_task([this, run, queued] { send(run, std::move(*queued)); });
-}
-
-void Engine::Impl::send(const RunPtr& run, QueuedWrite write) {
-  checkpoints_->submit(run->lease(), std::move(write.checkpoint),
-                       [this, run, retries = std::move(write.retries), to_run = std::move(write.to_run)](
-                           const store::Checkpoint& checkpoint, const store::GroupCommit::Outcome& outcome) {
-                         written(run, checkpoint, outcome, retries, to_run);
-                       });
-}
-
-void Engine::Impl::written(const RunPtr& run, const store::Checkpoint& checkpoint,
-                           const store::GroupCommit::Outcome& outcome, const Retries& retries,
-                           const std::vector<AttemptTarget>& to_run) {
-  std::lock_guard lock(run->mutex);
-  LogScope log_scope(log_context(*run));
-  if (outcome.failure) {
-    // In doubt: the write may or may not have committed. Hand the execution
-    // back; whoever claims it next continues from what the database says.
-    try {
-      std::rethrow_exception(outcome.failure);
-    } catch (const std::exception& error) {
-      spdlog::error("checkpoint of execution {} failed: {}; handing it back", run->record().id, error.what());
-    }
-    if (!run->abandoned) {
-      run->abandoned = true;
-      run->cancel = true;
-      retire(*run);
-      pool_->post([this, run](WorkerContext& context) { hand_back(run, context); });
-    }
-  } else if (!outcome.written) {
-    if (!run->abandoned) {
-      spdlog::warn("execution {} now belongs to another host (fenced out); dropping it here", run->record().id);
-      run->abandoned = true;
-      run->cancel = true;
-      retire(*run);
-    }
-  } else if (!run->abandoned) {
-    const bool parked = checkpoint.park.has_value();
-    finish_commit(run, checkpoint);
-    for (const auto& [target, delay] : retries) schedule_retry(run, target, delay);
-    dispatch(run, to_run);
-    if (!parked) schedule_wake_ups(run);
-    if (!run->queued_writes.empty()) {
-      auto next = std::move(run->queued_writes.front());
-      run->queued_writes.pop_front();
-      send(run, std::move(next));  // from a completion: only queued, never written here under this lock
-      return;
-    }
-  }
-  run->queued_writes.clear();  // after a failure they are moot: the run is not ours
-  run->writing = false;
-  run->written.notify_all();
-}
-
-void Engine::Impl::abandon_in_doubt(const RunPtr& run, WorkerContext& context) {
-  run->abandoned = true;
-  run->cancel = true;
-  context.reset_store();
-  hand_back(run, context);
-  retire(*run);
-}
-
-void Engine::Impl::hand_back(const RunPtr& run, WorkerContext& context) {
-  try {
-    context.store().release(run->lease());
-  } catch (const std::exception& error) {
-    // The orphan sweep or the lease expiry hands it back later.
-    spdlog::error("could not hand back execution {}: {}", run->record().id, error.what());
-  }
-}
-
-void Engine::Impl::finish_commit(const RunPtr& run, const store::Checkpoint& checkpoint) {
-  if (checkpoint.park) {
-    // Parked: the database holds it now; a timer or a signal brings it back to some host.
-    spdlog::debug("execution {} is waiting (wakes in {}ms at the latest)", run->record().id,
-                  checkpoint.park->wake_in_ms);
-    run->abandoned = true;
-    retire(*run);
-    wake_dispatcher();  // its wake-up time may be the next thing to claim
-    return;
-  }
-  if (!checkpoint.finish) return;
-  run->finished = true;
-  const auto& finish = *checkpoint.finish;
-  if (finish.status == store::execution_status::kCompleted) {
-    spdlog::info("execution {} of {} v{} completed", run->record().id, run->record().workflow,
-                 run->record().version);
-  } else {
-    spdlog::warn("execution {} of {} v{} {}: {}", run->record().id, run->record().workflow,
-                 run->record().version, finish.status, to_json_text(finish.error));
-  }
-  retire(*run);
-}
-
 void Engine::Impl::dispatch(const RunPtr& run, const std::vector<AttemptTarget>& targets) {
   bool first = true;
   for (const auto target : targets) {
@@ -493,7 +387,7 @@ void Engine::Impl::schedule_retry(const RunPtr& run, AttemptTarget target, Milli
 
 void Engine::Impl::settle_and_commit(const RunPtr& run, WorkerContext& context,
                                      store::Checkpoint checkpoint,
-                                     const std::vector<std::pair<AttemptTarget, Millis>>& retries) {
+                                     const Retries& retries) {
   std::vector<AttemptTarget> to_run;
   advance(*run, context.vm(), checkpoint, to_run);
   settle(*run, context.vm(), checkpoint, to_run);
@@ -522,7 +416,7 @@ void Engine::Impl::resume(const RunPtr& run, WorkerContext& context) {
   LogScope log_scope(log_context(*run));
   if (run->done_here()) return;
   store::Checkpoint checkpoint;
-  std::vector<std::pair<AttemptTarget, Millis>> retries;
+  Retries retries;
   const auto now = now_millis();
   if (run->deadline() && std::chrono::steady_clock::now() >= *run->deadline()) run->timed_out = true;
   for (std::size_t i = 0; i < run->steps().size(); ++i) {
@@ -670,7 +564,7 @@ void Engine::Impl::run_attempt(const RunPtr& run, AttemptTarget target, WorkerCo
   // A statement that lost the connection leaves this worker's session unusable.
   if (!outcome->ok() && outcome->error().code == "connection") context.reset_store();
   store::Checkpoint checkpoint;
-  std::vector<std::pair<AttemptTarget, Millis>> retries;
+  Retries retries;
   if (const auto delay = apply_outcome(*run, target, *outcome, started, finished, checkpoint))
     retries.emplace_back(target, *delay);
   if (!lock_info.is_null() || !transaction_info.is_null()) {
@@ -802,7 +696,7 @@ void Engine::Impl::commit_transactional(const RunPtr& run, AttemptTarget target,
                                         std::unique_lock<std::mutex>& run_lock, WorkerContext& context) {
   // A checkpoint of a parallel branch may still be on its way: the run's
   // checkpoints commit in order, and this one travels with the step's COMMIT.
-  run->written.wait(run_lock, [&] { return !run->writing; });
+  run->writing_ended.wait(run_lock, [&] { return !run->writing; });
   if (run->done_here()) return;  // the transaction rolls back as it is dropped
   // Everything that follows from the outcome goes into the step's own
   // transaction; if that fails before COMMIT, the run is restored and the
@@ -862,7 +756,7 @@ void Engine::Impl::commit_transactional(const RunPtr& run, AttemptTarget target,
     run->compensation_failure = saved_compensation_failure;
     run->compensating = saved_compensating;
     store::Checkpoint failed;
-    std::vector<std::pair<AttemptTarget, Millis>> retries;
+    Retries retries;
     if (const auto delay = apply_outcome(*run, target, StepOutcome::failure(error.error()), started,
                                          finished, failed))
       retries.emplace_back(target, *delay);

@@ -41,13 +41,15 @@ void WorkerContext::return_store() {
 }
 
 void WorkerContext::run_after_task() {
-  // Swapped out first: an action may queue more.
-  auto actions = std::exchange(after_task_, {});
-  for (auto& action : actions) {
-    try {
-      action();
-    } catch (const std::exception& error) {
-      spdlog::error("internal error after a worker task: {}", error.what());
+  // Taken out before running: an action that queued another would otherwise
+  // change the list under the loop.
+  while (!after_task_.empty()) {
+    for (auto& action : std::exchange(after_task_, {})) {
+      try {
+        action();
+      } catch (const std::exception& error) {
+        spdlog::error("internal error after a worker task: {}", error.what());
+      }
     }
   }
 }
