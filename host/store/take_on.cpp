@@ -147,7 +147,7 @@ Store::Claimed Store::claim_executions(const std::string& host_id, int limit, co
     std::vector<ClaimedExecution> claimed;
     // Step and compensation rows are written only by an owner's checkpoints, so an
     // execution claimed for the first time has none: only the others are looked up.
-    std::vector<std::string> ids, resumed_ids, event_sources, event_ids;
+    std::vector<std::string> ids, resumed_ids;
     std::vector<bool> first_claim;  // of claimed[i]
     std::vector<std::pair<std::string, std::string>> event_of;
     const auto optional_string = [&](int row, int column) -> std::optional<std::string> {
@@ -174,8 +174,6 @@ Store::Claimed Store::claim_executions(const std::string& host_id, int limit, co
       first_claim.push_back(std::atoll(PQgetvalue(rows, row, 15)) == 1);
       if (!first_claim.back()) resumed_ids.push_back(execution.id);
       if (const auto source = optional_string(row, 10)) {
-        event_sources.push_back(*source);
-        event_ids.emplace_back(PQgetvalue(rows, row, 11));
         event_of.emplace_back(*source, PQgetvalue(rows, row, 11));
       } else {
         event_of.emplace_back();
@@ -184,10 +182,19 @@ Store::Claimed Store::claim_executions(const std::string& host_id, int limit, co
     }
     // The reads run in the claim's transaction (libpqxx sends no BEGIN of its own here).
     pqxx::nontransaction txn(connection_->db);
+    // Each event once: executions one event started (a fan-out) share its document.
     std::map<std::pair<std::string, std::string>, Json> events;
-    if (!event_ids.empty()) {
-      for (const auto& row : txn.exec_prepared(name_of(sql::kSelectEventDocuments),
-                                               to_pg_array(event_sources), to_pg_array(event_ids)))
+    for (const auto& event : event_of) {
+      if (!event.first.empty()) events.emplace(event, nullptr);
+    }
+    if (!events.empty()) {
+      std::vector<std::string> sources, event_ids;
+      for (const auto& [event, document] : events) {
+        sources.push_back(event.first);
+        event_ids.push_back(event.second);
+      }
+      for (const auto& row : txn.exec_prepared(name_of(sql::kSelectEventDocuments), to_pg_array(sources),
+                                               to_pg_array(event_ids)))
         events[{row[0].c_str(), row[1].c_str()}] = json_column(row[2]);
     }
     std::map<std::string, std::size_t> index;

@@ -234,3 +234,32 @@ TEST_CASE("a first checkpoint the server refuses rolls the routing back and leav
   CHECK(store.route_events(100, one_execution_each(), good).claimed == 3);
   CHECK(count(database.url(), "SELECT count(*) FROM weft.steps") == 3);
 }
+
+TEST_CASE("executions one event started are claimed with its document, read once", "[store][pg]") {
+  weft::test::TestDatabase database;
+  prepare(database.url(), 2);
+  Store store(database.url());
+  // Three workflows match each event (a fan-out); none is taken on while routing.
+  for (const auto* workflow : {"w2", "w3"}) store.save_definition({workflow, "h", "1", "w.yaml", "id: w", {}});
+  const auto three_each = [](const EventRecord& event) {
+    auto executions = one_execution_each()(event);
+    for (int copy = 2; copy <= 3; ++copy) {
+      auto more = executions[0];
+      more.id.replace(19, 4, "000" + std::to_string(copy));
+      more.workflow = "w" + std::to_string(copy);
+      executions.push_back(std::move(more));
+    }
+    return executions;
+  };
+  REQUIRE(store.route_events(100, three_each, Store::EagerClaim{kHost, 0, {}}).unclaimed == 6);
+  std::vector<ClaimedExecution> started;
+  store.claim_executions(kHost, 10, [&](ClaimedExecution record) -> const Checkpoint* {
+    started.push_back(std::move(record));
+    return first_step_running();
+  });
+  REQUIRE(started.size() == 6);
+  for (const auto& record : started) {
+    INFO(record.id);
+    CHECK(record.event.at("id") == record.input.at("id"));
+  }
+}
