@@ -167,14 +167,17 @@ std::optional<std::size_t> ExecutionRun::next_compensation() const {
 
 void ExecutionRun::mark_completed(std::size_t index) { steps_[index].done_order = ++completion_counter_; }
 
-store::StepState ExecutionRun::state_of(std::size_t index) const {
+const char* ExecutionRun::status_of(std::size_t index) const {
   const auto& slot = steps_[index];
-  const char* status = phase_status(slot.forward.phase);
   if (slot.forward.phase == StepPhase::Completed && slot.compensation.phase != StepPhase::Blocked) {
-    status = slot.compensation.phase == StepPhase::Completed ? store::step_status::kCompensated
-                                                             : store::step_status::kCompensating;
+    return slot.compensation.phase == StepPhase::Completed ? store::step_status::kCompensated
+                                                           : store::step_status::kCompensating;
   }
-  return row_of(slot.definition->id, status, slot.forward);
+  return phase_status(slot.forward.phase);
+}
+
+store::StepState ExecutionRun::state_of(std::size_t index) const {
+  return row_of(steps_[index].definition->id, status_of(index), steps_[index].forward);
 }
 
 store::StepState ExecutionRun::compensation_state_of(std::size_t index) const {
@@ -189,7 +192,7 @@ Json ExecutionRun::steps_scope() const {
   JsonObject scope;
   for (std::size_t i = 0; i < steps_.size(); ++i) {
     const auto& slot = steps_[i];
-    scope[slot.definition->id] = JsonObject{{"output", slot.forward.output}, {"status", state_of(i).status}};
+    scope[slot.definition->id] = JsonObject{{"output", slot.forward.output}, {"status", status_of(i)}};
   }
   return scope;
 }

@@ -95,6 +95,8 @@ class ExecutionRun {
   /// Records that step `index` completed now (its place in the compensation order).
   void mark_completed(std::size_t index);
 
+  /// The status step `index`'s row has now (compensation included).
+  const char* status_of(std::size_t index) const;
   /// The stored rows of step `index` and of its compensation, as they stand.
   store::StepState state_of(std::size_t index) const;
   store::StepState compensation_state_of(std::size_t index) const;
