@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace weft::definitions {
@@ -21,6 +22,23 @@ struct Expression {
   std::string code;   // the Lua expression between `${` and `}` (or an `if:` condition), trimmed
   std::string chunk;  // `return (<code>\n)`: ready to load; the newline keeps a `--` comment from eating `)`
   SourceLocation location;
+};
+
+/// A `${ }` that is a whole value and only a path into the scope, such as
+/// `${ steps.reserve.output.left }`, and where in the template's value it goes.
+struct PathHole {
+  /// Object keys and array indices from the top of the value to the hole.
+  std::vector<std::variant<std::string, std::size_t>> at;
+  std::string root;  // event, input, steps or execution
+  std::string path;  // the dotted rest, e.g. "reserve.output.left" (empty: the root itself)
+};
+
+/// A template made only of such holes: the engine copies `skeleton` and fills
+/// each hole from the scope's JSON, without Lua. When a path does not lead to a
+/// value it evaluates `lua_chunk` instead, so results and errors stay Lua's.
+struct PathTemplate {
+  Json skeleton;  // the value with null where each hole goes
+  std::vector<PathHole> holes;
 };
 
 /// A YAML value whose strings may contain `${ }` (step input, `key`, execution `input`).
@@ -34,6 +52,7 @@ struct ValueTemplate {
   std::string lua_chunk;       // `return <lua constructor>` (empty when constant); evaluated with
                                // event/input/steps/execution as globals and weft.null/array/_text
   std::vector<Expression> expressions;  // each `${ }` inside, for diagnostics
+  std::optional<PathTemplate> paths;    // set when every `${ }` is a PathHole
   SourceLocation location;
 };
 

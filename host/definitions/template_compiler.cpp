@@ -4,6 +4,7 @@
 #include "lua/syntax.hpp"
 
 #include <atomic>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 
@@ -41,6 +42,43 @@ std::string lua_number(const Json& value) {
   return ec == std::errc{} ? std::string(buffer, end) : std::to_string(number);
 }
 
+bool is_identifier(std::string_view text) {
+  if (text.empty() || std::isdigit(static_cast<unsigned char>(text[0]))) return false;
+  for (const char c : text) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  }
+  return true;
+}
+
+std::string_view trimmed(std::string_view text) {
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  return text;
+}
+
+/// `steps.reserve.output.left` as a hole reading that path, if the expression
+/// is nothing but a path from one of the scope's names. The expression already
+/// compiled, so no part is a Lua keyword.
+std::optional<PathHole> path_hole(std::string_view code) {
+  PathHole hole;
+  bool first = true;
+  while (true) {
+    const auto dot = code.find('.');
+    const auto part = trimmed(code.substr(0, dot));
+    if (!is_identifier(part)) return std::nullopt;
+    if (first) {
+      if (part != "event" && part != "input" && part != "steps" && part != "execution") return std::nullopt;
+      hole.root = part;
+      first = false;
+    } else {
+      if (!hole.path.empty()) hole.path += '.';
+      hole.path += part;
+    }
+    if (dot == std::string_view::npos) return hole;
+    code.remove_prefix(dot + 1);
+  }
+}
+
 // Builds the Lua constructor and the JSON value side by side, so a template
 // that turns out constant needs no second walk.
 class TemplateBuilder {
@@ -63,6 +101,9 @@ class TemplateBuilder {
 
   bool dynamic() const { return !expressions_.empty(); }
   std::vector<Expression>& expressions() { return expressions_; }
+  /// Whether every `${ }` is a whole value and a plain path (see PathTemplate).
+  bool only_paths() const { return only_paths_; }
+  std::vector<PathHole>& holes() { return holes_; }
 
  private:
   static constexpr int kMaxDepth = 64;
@@ -114,8 +155,16 @@ class TemplateBuilder {
     if (!ok) return false;
     if (const Segment* sole = parts.sole_expression()) {
       lua += "(" + sole->text + "\n)";
+      if (auto hole = path_hole(sole->text)) {
+        hole->at = at_;
+        holes_.push_back(std::move(*hole));
+        json = nullptr;
+      } else {
+        only_paths_ = false;
+      }
       return true;
     }
+    only_paths_ = false;
     lua += "(";
     bool first = true;
     for (const auto& segment : parts.segments) {
@@ -136,7 +185,9 @@ class TemplateBuilder {
       if (!first) lua += ", ";
       first = false;
       Json value;
+      at_.emplace_back(array.size());
       ok = build(item, lua, value) && ok;
+      at_.pop_back();
       array.push_back(std::move(value));
     }
     lua += "})";
@@ -166,7 +217,9 @@ class TemplateBuilder {
       first = false;
       lua += "[" + lua_string_literal(name) + "]=";
       Json value;
+      at_.emplace_back(name);
       ok = build(it->second, lua, value) && ok;
+      at_.pop_back();
       object[name] = std::move(value);
     }
     lua += "}";
@@ -191,6 +244,9 @@ class TemplateBuilder {
 
   YamlReader& reader_;
   std::vector<Expression> expressions_;
+  std::vector<PathHole> holes_;
+  std::vector<std::variant<std::string, std::size_t>> at_;  // where build() is in the value
+  bool only_paths_ = true;
   int depth_ = 0;
   int nodes_ = 0;
   bool too_big_ = false;
@@ -218,6 +274,9 @@ std::optional<ValueTemplate> compile_template(const Field& field, YamlReader& re
     return result;
   }
   result.is_constant = false;
+  if (builder.only_paths()) {
+    result.paths = PathTemplate{std::move(result.constant), std::move(builder.holes())};
+  }
   result.constant = nullptr;
   // Each `${ }` compiled alone; the whole chunk can still fail when an expression
   // closes the parenthesis around it (`a) (b`), so it is checked too.

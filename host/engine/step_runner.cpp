@@ -4,6 +4,8 @@
 #include "engine/plugin_services.hpp"
 
 #include <filesystem>
+#include <optional>
+#include <string_view>
 
 namespace weft::engine {
 namespace {
@@ -51,6 +53,35 @@ StepOutcome run_plugin_action(ExecutionRun& run, AttemptTarget target, const Act
   return outcome;
 }
 
+const Json* scope_root(const lua::Scope& scope, std::string_view name) {
+  if (name == "event") return scope.event;
+  if (name == "input") return scope.input;
+  if (name == "steps") return scope.steps;
+  if (name == "execution") return scope.execution;
+  return nullptr;
+}
+
+/// The template's value read straight from the scope's JSON, or nothing when a
+/// path does not lead to a value (Lua then gives its own result or error).
+std::optional<Json> fill_paths(const definitions::PathTemplate& paths, const lua::Scope& scope) {
+  Json result = paths.skeleton;
+  for (const auto& hole : paths.holes) {
+    const Json* root = scope_root(scope, hole.root);
+    const Json* value = root == nullptr ? nullptr : hole.path.empty() ? root : find_path(*root, hole.path);
+    if (value == nullptr) return std::nullopt;
+    Json* place = &result;
+    for (const auto& step : hole.at) {
+      if (const auto* key = std::get_if<std::string>(&step)) {
+        place = &place->as_object()[*key];
+      } else {
+        place = &place->as_array()[std::get<std::size_t>(step)];
+      }
+    }
+    *place = *value;
+  }
+  return result;
+}
+
 std::string chunk_name_of(const definitions::Definition& definition, const std::string& script) {
   const auto folder = std::filesystem::path(definition.source.path).parent_path();
   return (folder / script).lexically_normal().string();
@@ -61,6 +92,9 @@ std::string chunk_name_of(const definitions::Definition& definition, const std::
 StepOutcome evaluate_template(const definitions::ValueTemplate& value, const lua::Scope& scope,
                               lua::Vm& vm) {
   if (value.is_constant) return StepOutcome::success(value.constant);
+  if (value.paths) {
+    if (auto filled = fill_paths(*value.paths, scope)) return StepOutcome::success(std::move(*filled));
+  }
   return vm.evaluate(value.lua_chunk, scope);
 }
 

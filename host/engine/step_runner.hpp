@@ -20,7 +20,8 @@ StepOutcome run_attempt_of(ExecutionRun& run, AttemptTarget target, const Action
                            lua::Database* database, std::vector<Json>* outbox, const Json* lock,
                            const plugins::PluginHost* plugins);
 
-/// Evaluates a template: its constant, or its Lua chunk with the scope.
+/// Evaluates a template: its constant, its paths read from the scope, or its Lua chunk
+/// with the scope.
 StepOutcome evaluate_template(const definitions::ValueTemplate& value, const lua::Scope& scope,
                               lua::Vm& vm);
 
