@@ -90,6 +90,41 @@ int l_ctx_emit(lua_State* L) {
   return 0;
 }
 
+/// The JSON behind a ctx field that becomes a table on first use, if `name` is one.
+const Json* lazy_field(const StepCall& call, std::string_view name) {
+  if (name == "event") return call.event;
+  if (name == "input") return call.execution_input;
+  if (name == "steps") return call.steps;
+  if (name == "lock") return call.lock != nullptr && !call.lock->is_null() ? call.lock : nullptr;
+  return nullptr;
+}
+
+/// __index of ctx: ctx.event, ctx.input, ctx.steps and ctx.lock are converted to
+/// tables when first read, then kept in ctx, because most steps read none of
+/// them. Upvalues: the step generation the ctx was made for, and its StepCall,
+/// which lives only while that step runs.
+int l_ctx_index(lua_State* L) {
+  if (lua_type(L, 2) != LUA_TSTRING) return 0;
+  std::size_t length = 0;
+  const char* name = lua_tolstring(L, 2, &length);
+  const auto& call = *static_cast<const StepCall*>(lua_touserdata(L, lua_upvalueindex(2)));
+  auto& state = LuaState::from(L);
+  const auto generation = static_cast<std::uint64_t>(lua_tonumber(L, lua_upvalueindex(1)));
+  if (!state.in_step() || state.database_generation() != generation) {
+    const std::string_view field(name, length);
+    if (field == "event" || field == "input" || field == "steps" || field == "lock")
+      return luaL_error(L, "ctx.%s: only usable during the step that received ctx", name);
+    return 0;
+  }
+  const Json* value = lazy_field(call, std::string_view(name, length));
+  if (value == nullptr) return 0;
+  push_json(L, *value);    // [ctx, name, value]
+  lua_pushvalue(L, 2);     // [ctx, name, value, name]
+  lua_pushvalue(L, -2);    // [ctx, name, value, name, value]
+  lua_rawset(L, 1);        // [ctx, name, value]
+  return 1;
+}
+
 void set_string(lua_State* L, const char* field, std::string_view value) {
   lua_pushlstring(L, value.data(), value.size());
   lua_setfield(L, -2, field);
@@ -126,25 +161,22 @@ void push_step_context(lua_State* L, const StepCall& call) {
   set_string(L, "idempotency_key", call.identity.idempotency_key);
   lua_pushinteger(L, call.identity.attempt);
   lua_setfield(L, -2, "attempt");
-  push_json_or_nil(L, call.event);
-  lua_setfield(L, -2, "event");
-  push_json_or_nil(L, call.execution_input);
-  lua_setfield(L, -2, "input");
-  push_json_or_nil(L, call.steps);
-  lua_setfield(L, -2, "steps");
   push_registry(L, kLogApiKey);
   lua_setfield(L, -2, "log");
+  const auto generation = static_cast<lua_Number>(LuaState::from(L).database_generation());
   if (call.db != nullptr) {
     push_database(L, LuaState::from(L).database_generation());
     lua_setfield(L, -2, "db");
   }
-  if (call.lock != nullptr && !call.lock->is_null()) {
-    push_json_or_nil(L, call.lock);
-    lua_setfield(L, -2, "lock");
-  }
-  lua_pushnumber(L, static_cast<lua_Number>(LuaState::from(L).database_generation()));
+  lua_pushnumber(L, generation);
   lua_pushcclosure(L, lua_thunk<l_ctx_emit>, 1);
   lua_setfield(L, -2, "emit");
+  lua_createtable(L, 0, 1);  // [ctx, mt]
+  lua_pushnumber(L, generation);
+  lua_pushlightuserdata(L, const_cast<StepCall*>(&call));
+  lua_pushcclosure(L, lua_thunk<l_ctx_index>, 2);
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, -2);  // [ctx]
 }
 
 }  // namespace weft::lua

@@ -55,12 +55,16 @@ class LuaState {
   std::uint64_t database_generation() const { return database_generation_; }
   std::uint64_t begin_database(Database* database) {
     database_ = database;
+    in_step_ = true;
     return ++database_generation_;
   }
   void end_database() {
     database_ = nullptr;
     outbox_ = nullptr;
+    in_step_ = false;
   }
+  /// Whether the step of database_generation() is running now.
+  bool in_step() const { return in_step_; }
   /// ctx.emit's destination for the step running now (same lifetime as database()).
   std::vector<Json>* outbox() const { return outbox_; }
   void set_outbox(std::vector<Json>* outbox) { outbox_ = outbox; }
@@ -81,6 +85,7 @@ class LuaState {
   Database* database_ = nullptr;
   std::vector<Json>* outbox_ = nullptr;
   std::uint64_t database_generation_ = 0;
+  bool in_step_ = false;
   // Last member: lua_close runs first and still finds the allocator's counters.
   std::unique_ptr<lua_State, decltype(&lua_close)> state_{nullptr, &lua_close};
 };

@@ -46,6 +46,41 @@ TEST_CASE("ctx carries the SPEC section 5 fields", "[lua][step]") {
                                     "e-1/charge","o-1",2,5,10,"function",true])"));
 }
 
+TEST_CASE("ctx.event, ctx.input and ctx.steps become tables when first read, during their step only",
+          "[lua][step]") {
+  Vm vm;
+  const Json event = json(R"({"data":{"order_id":"o-1"}})");
+  const Json execution_input = json(R"({"qty":2})");
+  const Json steps = json(R"({"reserve":{"output":{"price":5},"status":"completed"}})");
+  StepCall call;
+  call.script_source = R"(
+    return function(ctx)
+      if kept then
+        if kept.execution_id ~= "e-1" then return "plain fields lost" end
+        return kept.steps
+      end
+      kept = ctx
+      local first = ctx.event
+      ctx.input.qty = 9  -- converted once: the change stays for the rest of the step
+      return {first == ctx.event, ctx.input.qty, ctx.lock == nil, ctx.nothing == nil, ctx[1] == nil}
+    end)";
+  call.chunk_name = "lazy.lua";
+  call.identity.execution_id = "e-1";
+  call.event = &event;
+  call.execution_input = &execution_input;
+  call.steps = &steps;
+  const auto outcome = vm.run_step(call);
+  REQUIRE(outcome.ok());
+  CHECK(outcome.output() == json("[true,9,true,true,true]"));
+  CHECK(execution_input == json(R"({"qty":2})"));  // the host's copy is untouched
+
+  // A ctx kept past its step keeps its plain fields; the converted ones are refused.
+  const auto later = vm.run_step(call);
+  REQUIRE_FALSE(later.ok());
+  CHECK(later.error().message.find("ctx.steps: only usable during the step that received ctx") !=
+        std::string::npos);
+}
+
 TEST_CASE("weft.fail is a non-retryable failure with its code", "[lua][step]") {
   Vm vm;
   const auto outcome = run_body(vm, "weft.fail('insufficient_stock', 'only 1 left', {left = 1})\nreturn 'unreached'");
