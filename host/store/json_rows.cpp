@@ -59,6 +59,11 @@ void JsonRows::field(std::string_view name, std::optional<std::int64_t> value) {
   }
 }
 
+void JsonRows::flag(std::string_view name, bool value) {
+  key(name);
+  text_ += value ? "true" : "false";
+}
+
 void JsonRows::field(std::string_view name, const Json& value) {
   key(name);
   append_serialized(text_, value);

@@ -20,6 +20,7 @@ class JsonRows {
   void field(std::string_view key, std::string_view value);
   void field(std::string_view key, std::int64_t value);
   void field(std::string_view key, std::optional<std::int64_t> value);
+  void flag(std::string_view key, bool value);  // not an overload of field: a const char* would pick it
   /// The value's JSON text (null stays null).
   void field(std::string_view key, const Json& value);
   /// The finished array; the writer is spent afterwards.

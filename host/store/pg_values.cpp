@@ -51,28 +51,27 @@ StepState read_step_state(const pqxx::row& row, int first) {
   return step;
 }
 
-Json new_execution_json(const NewExecution& execution) {
-  JsonObject row{{"id", execution.id},
-                 {"workflow", execution.workflow},
-                 {"content_hash", execution.content_hash},
-                 {"version", execution.version},
-                 {"trace_id", execution.trace_id},
-                 {"input", execution.input}};
-  if (execution.key) row["key"] = *execution.key;
-  if (execution.event_source) row["event_source"] = *execution.event_source;
-  if (execution.event_id) row["event_id"] = *execution.event_id;
-  if (execution.timeout_ms) row["timeout_ms"] = *execution.timeout_ms;
-  if (execution.concurrency_key) row["concurrency_key"] = *execution.concurrency_key;
-  if (execution.concurrency_limit) row["concurrency_limit"] = *execution.concurrency_limit;
-  return row;
-}
-
 void disable_reactivation(pqxx::connection_base& connection) {
   // Deprecated in 6.4 but still the only switch for this behaviour.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
   connection.inhibit_reactivation(true);
 #pragma GCC diagnostic pop
+}
+
+void add_new_execution_fields(JsonRows& rows, const NewExecution& execution) {
+  rows.field("id", execution.id);
+  rows.field("workflow", execution.workflow);
+  rows.field("content_hash", execution.content_hash);
+  rows.field("version", execution.version);
+  rows.field("trace_id", execution.trace_id);
+  rows.field("input", execution.input);
+  if (execution.key) rows.field("key", *execution.key);
+  if (execution.event_source) rows.field("event_source", *execution.event_source);
+  if (execution.event_id) rows.field("event_id", *execution.event_id);
+  if (execution.timeout_ms) rows.field("timeout_ms", *execution.timeout_ms);
+  if (execution.concurrency_key) rows.field("concurrency_key", *execution.concurrency_key);
+  if (execution.concurrency_limit) rows.field("concurrency_limit", std::int64_t{*execution.concurrency_limit});
 }
 
 void add_event_fields(JsonRows& rows, const EventRecord& event) {

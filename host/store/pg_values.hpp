@@ -39,14 +39,14 @@ std::optional<EpochMillis> optional_millis(const pqxx::field& field);
 /// (or select_compensations), starting at `first`.
 StepState read_step_state(const pqxx::row& row, int first);
 
-/// The row a NewExecution becomes in a `jsonb_to_recordset` batch insert.
-Json new_execution_json(const NewExecution& execution);
-
 /// libpqxx 6 silently re-opens a broken connection, dropping prepared statements,
 /// LISTENs and session state; weft wants the error instead (and reconnects itself).
 void disable_reactivation(pqxx::connection_base& connection);
 
 class JsonRows;
+/// The fields of a NewExecution's row in a `jsonb_to_recordset` batch insert
+/// (after JsonRows::row()); absent ones read as NULL.
+void add_new_execution_fields(JsonRows& rows, const NewExecution& execution);
 /// The fields of one event's `jsonb_to_recordset` row (after JsonRows::row()).
 void add_event_fields(JsonRows& rows, const EventRecord& event);
 /// Events as the `jsonb_to_recordset` rows of an insert.

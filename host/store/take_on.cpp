@@ -4,6 +4,7 @@
 // libpq pipelines (issue 6).
 #include "store/checkpoint_sql.hpp"
 #include "store/checkpoint_writer.hpp"
+#include "store/json_rows.hpp"
 #include "store/pg_values.hpp"
 #include "store/pipeline.hpp"
 #include "store/store_connection.hpp"
@@ -68,7 +69,8 @@ Store::Routed Store::route_events(int limit, const RouteFn& route, const EagerCl
     const PGresult* events = taken[1].result.get();
     const int event_count = PQntuples(events);
     if (event_count == 0) return routed;  // rolled back
-    JsonArray executions;
+    JsonRows executions;
+    bool any_execution = false;
     // What a claim would have read, for the executions this host takes on.
     std::map<std::string, ClaimedExecution> to_claim;
     for (int row = 0; row < event_count; ++row) {
@@ -76,12 +78,13 @@ Store::Routed Store::route_events(int limit, const RouteFn& route, const EagerCl
       EventRecord event{PQgetvalue(events, row, 0), PQgetvalue(events, row, 1), PQgetvalue(events, row, 2),
                         PQgetvalue(events, row, 3), document ? std::move(*document) : Json(nullptr)};
       for (auto& execution : route(event)) {
-        auto json = new_execution_json(execution);
         routed.concurrency_keys = routed.concurrency_keys || execution.concurrency_key.has_value();
         const bool eager =
             claim.start && !execution.concurrency_key && static_cast<int>(to_claim.size()) < claim.limit;
-        json.as_object()["claim"] = eager;
-        executions.push_back(std::move(json));
+        executions.row();
+        add_new_execution_fields(executions, execution);
+        executions.flag("claim", eager);
+        any_execution = true;
         if (!eager) continue;
         ClaimedExecution& claimed = to_claim[execution.id];
         claimed.id = execution.id;
@@ -98,11 +101,11 @@ Store::Routed Store::route_events(int limit, const RouteFn& route, const EagerCl
     }
     std::vector<Lease> leases;
     std::vector<const Checkpoint*> first_checkpoints;  // of leases[i], kept by the caller
-    if (!executions.empty()) {
+    if (any_execution) {
       Pipeline insert(connection);
       insert.host_statement(statements, std::string(sql::kInsertExecutions.name),
                             std::string(sql::kInsertExecutions.text),
-                            {to_json_text(executions), claim.limit > 0 ? std::optional(claim.host_id) : std::nullopt});
+                            {executions.finish(), claim.limit > 0 ? std::optional(claim.host_id) : std::nullopt});
       const auto inserted_answer = insert.run();
       if (!inserted_answer[0].ok()) inserted_answer[0].raise(std::string(sql::kInsertExecutions.name));
       const PGresult* inserted = inserted_answer[0].result.get();
