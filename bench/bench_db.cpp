@@ -255,7 +255,7 @@ ExecutionStats BenchDb::execution_stats(const std::string& source, const std::st
 double BenchDb::step_attempt_mean_ms(const std::string& source, const std::string& step) {
   return run_params(
       "SELECT coalesce(avg(extract(epoch FROM a.finished_at - a.started_at)), 0)::float8 * 1000"
-      " FROM weft.attempts a JOIN weft.executions x ON x.id = a.execution_id"
+      " FROM weft.attempt_history a JOIN weft.executions x ON x.id = a.execution_id"
       " WHERE x.event_source = $1 AND a.step_id = $2",
       source, step)[0][0]
       .as<double>();
@@ -272,7 +272,7 @@ WITH x AS (SELECT id, created_at FROM weft.executions WHERE event_source = $1)
 SELECT (SELECT count(DISTINCT created_at) FROM x),
        extract(epoch FROM (SELECT max(created_at) - min(created_at) FROM x))::float8,
        (SELECT count(*) FROM x WHERE created_at < (SELECT max(created_at) FROM x)),
-       extract(epoch FROM (SELECT min(a.started_at) FROM weft.attempts a JOIN x ON a.execution_id = x.id)
+       extract(epoch FROM (SELECT min(a.started_at) FROM weft.attempt_history a JOIN x ON a.execution_id = x.id)
                           - (SELECT min(created_at) FROM x))::float8,
        (SELECT count(*) FROM x)
 )sql",

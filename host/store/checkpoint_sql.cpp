@@ -39,16 +39,22 @@ attempt AS (
     JOIN lease ON lease.id = a.execution_id
   ON CONFLICT DO NOTHING))sql";
 
+// A row may carry the attempt that completed it (attempt_* fields); a later
+// write of the row without one (compensating, compensated) keeps it.
 constexpr std::string_view kSteps = R"sql(,
 step AS (
   INSERT INTO weft.steps (execution_id, step_id, status, attempts, attempt_base, input, output,
-                          error, next_attempt_at, started_at, finished_at, done_seq)
+                          error, next_attempt_at, started_at, finished_at, done_seq,
+                          attempt_started_at, attempt_finished_at, attempt_host, attempt_info)
   SELECT lease.id, s.step_id, s.status, s.attempts, coalesce(s.attempt_base, 0), s.input, s.output,
          s.error, now() + s.retry_delay_ms * interval '1 millisecond', now(),
          CASE WHEN s.status IN ('completed', 'failed', 'skipped') THEN now() END,
-         CASE WHEN s.status = 'completed' THEN nextval('weft.done_seq') END
+         CASE WHEN s.status = 'completed' THEN nextval('weft.done_seq') END,
+         to_timestamp(s.attempt_started_at / 1000.0), to_timestamp(s.attempt_finished_at / 1000.0),
+         CASE WHEN s.attempt_finished_at IS NOT NULL THEN lease.host_id END, s.attempt_info
     FROM jsonb_to_recordset(@steps::jsonb) AS s(execution_id uuid, step_id text, status text, attempts int,
-         attempt_base int, input jsonb, output jsonb, error jsonb, retry_delay_ms bigint)
+         attempt_base int, input jsonb, output jsonb, error jsonb, retry_delay_ms bigint,
+         attempt_started_at bigint, attempt_finished_at bigint, attempt_info jsonb)
     JOIN lease ON lease.id = s.execution_id
   ON CONFLICT (execution_id, step_id) DO UPDATE
      SET status = EXCLUDED.status, attempts = EXCLUDED.attempts,
@@ -58,17 +64,26 @@ step AS (
          started_at = coalesce(weft.steps.started_at, EXCLUDED.started_at),
          finished_at = coalesce(EXCLUDED.finished_at, CASE WHEN EXCLUDED.status IN
                                 ('compensating', 'compensated') THEN weft.steps.finished_at END),
-         done_seq = coalesce(weft.steps.done_seq, EXCLUDED.done_seq)))sql";
+         done_seq = coalesce(weft.steps.done_seq, EXCLUDED.done_seq),
+         attempt_started_at = coalesce(EXCLUDED.attempt_started_at, weft.steps.attempt_started_at),
+         attempt_finished_at = coalesce(EXCLUDED.attempt_finished_at, weft.steps.attempt_finished_at),
+         attempt_host = coalesce(EXCLUDED.attempt_host, weft.steps.attempt_host),
+         attempt_info = CASE WHEN EXCLUDED.attempt_finished_at IS NOT NULL THEN EXCLUDED.attempt_info
+                             ELSE weft.steps.attempt_info END))sql";
 
 constexpr std::string_view kCompensations = R"sql(,
 compensation AS (
   INSERT INTO weft.compensations (execution_id, step_id, status, attempts, attempt_base, input,
-                                  output, error, next_attempt_at, started_at, finished_at)
+                                  output, error, next_attempt_at, started_at, finished_at,
+                                  attempt_started_at, attempt_finished_at, attempt_host, attempt_info)
   SELECT lease.id, c.step_id, c.status, c.attempts, coalesce(c.attempt_base, 0), c.input, c.output,
          c.error, now() + c.retry_delay_ms * interval '1 millisecond', now(),
-         CASE WHEN c.status IN ('compensated', 'failed') THEN now() END
+         CASE WHEN c.status IN ('compensated', 'failed') THEN now() END,
+         to_timestamp(c.attempt_started_at / 1000.0), to_timestamp(c.attempt_finished_at / 1000.0),
+         CASE WHEN c.attempt_finished_at IS NOT NULL THEN lease.host_id END, c.attempt_info
     FROM jsonb_to_recordset(@compensations::jsonb) AS c(execution_id uuid, step_id text, status text,
-         attempts int, attempt_base int, input jsonb, output jsonb, error jsonb, retry_delay_ms bigint)
+         attempts int, attempt_base int, input jsonb, output jsonb, error jsonb, retry_delay_ms bigint,
+         attempt_started_at bigint, attempt_finished_at bigint, attempt_info jsonb)
     JOIN lease ON lease.id = c.execution_id
   ON CONFLICT (execution_id, step_id) DO UPDATE
      SET status = EXCLUDED.status, attempts = EXCLUDED.attempts,
@@ -76,7 +91,12 @@ compensation AS (
          input = coalesce(EXCLUDED.input, weft.compensations.input), output = EXCLUDED.output,
          error = EXCLUDED.error, next_attempt_at = EXCLUDED.next_attempt_at,
          started_at = coalesce(weft.compensations.started_at, EXCLUDED.started_at),
-         finished_at = EXCLUDED.finished_at))sql";
+         finished_at = EXCLUDED.finished_at,
+         attempt_started_at = coalesce(EXCLUDED.attempt_started_at, weft.compensations.attempt_started_at),
+         attempt_finished_at = coalesce(EXCLUDED.attempt_finished_at, weft.compensations.attempt_finished_at),
+         attempt_host = coalesce(EXCLUDED.attempt_host, weft.compensations.attempt_host),
+         attempt_info = CASE WHEN EXCLUDED.attempt_finished_at IS NOT NULL THEN EXCLUDED.attempt_info
+                             ELSE weft.compensations.attempt_info END))sql";
 
 // Signal ids are unique across executions; the lease join keeps a fenced-out
 // execution's signals unconsumed.

@@ -8,13 +8,17 @@
 
 #include <pqxx/pqxx>
 
+#include <algorithm>
 #include <set>
+#include <string_view>
 
 namespace weft::store {
 namespace {
 
-/// The fields of a checkpoint's steps or compensations row.
-void add_step_fields(JsonRows& rows, const StepState& step, std::optional<std::int64_t> retry_delay_ms) {
+/// The fields of a checkpoint's steps or compensations row, with the attempt
+/// that completed it, if the checkpoint records one.
+void add_step_fields(JsonRows& rows, const StepState& step, std::optional<std::int64_t> retry_delay_ms,
+                     const AttemptRecord* completed) {
   rows.field("step_id", step.step_id);
   rows.field("status", step.status);
   rows.field("attempts", std::int64_t{step.attempts});
@@ -23,6 +27,28 @@ void add_step_fields(JsonRows& rows, const StepState& step, std::optional<std::i
   rows.field("error", step.error);
   rows.field("attempt_base", std::int64_t{step.attempt_base});
   rows.field("retry_delay_ms", retry_delay_ms);
+  if (completed != nullptr) {
+    rows.field("attempt_started_at", std::int64_t{completed->started_at});
+    rows.field("attempt_finished_at", std::int64_t{completed->finished_at});
+    rows.field("attempt_info", completed->info);
+  }
+}
+
+/// The completed attempt `row` of `rows` (a steps or compensations row)
+/// records, if `checkpoint` has it: it is then written on the row instead of
+/// as a row of weft.attempts.
+const AttemptRecord* completed_attempt_of(const Checkpoint& checkpoint, const StepWrite& row, bool compensation) {
+  for (const auto& attempt : checkpoint.attempts) {
+    if (attempt.status != "completed" || attempt.attempt != row.state.attempts) continue;
+    std::string_view id = attempt.step_id;
+    if (compensation) {
+      const std::string_view prefix = kCompensationPrefix;
+      if (!id.starts_with(prefix)) continue;
+      id.remove_prefix(prefix.size());
+    }
+    if (id == row.state.step_id) return &attempt;
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -39,7 +65,24 @@ CheckpointCall checkpoint_call(const std::vector<CheckpointWrite>& writes, WhenF
     of_this_execution(leases);
     leases.field("host_id", lease->host_id);
     leases.field("fence", std::int64_t{lease->fence});
+    // Completed attempts go on their rows: only the others need weft.attempts.
+    std::vector<const AttemptRecord*> on_rows;
+    const auto row_attempt = [&](const StepWrite& row, bool compensation) {
+      const auto* attempt = completed_attempt_of(*checkpoint, row, compensation);
+      if (attempt != nullptr) on_rows.push_back(attempt);
+      return attempt;
+    };
+    for (const auto& write : checkpoint->steps) {
+      of_this_execution(steps);
+      add_step_fields(steps, write.state, write.retry_delay_ms, row_attempt(write, false));
+    }
+    for (const auto& write : checkpoint->compensations) {
+      of_this_execution(compensations);
+      add_step_fields(compensations, write.state, write.retry_delay_ms, row_attempt(write, true));
+    }
     for (const auto& attempt : checkpoint->attempts) {
+      if (std::find(on_rows.begin(), on_rows.end(), &attempt) != on_rows.end()) continue;
+      shape.attempts = true;
       of_this_execution(attempts);
       attempts.field("step_id", attempt.step_id);
       attempts.field("attempt", std::int64_t{attempt.attempt});
@@ -48,14 +91,6 @@ CheckpointCall checkpoint_call(const std::vector<CheckpointWrite>& writes, WhenF
       attempts.field("started_at", std::int64_t{attempt.started_at});
       attempts.field("finished_at", std::int64_t{attempt.finished_at});
       attempts.field("info", attempt.info);
-    }
-    for (const auto& write : checkpoint->steps) {
-      of_this_execution(steps);
-      add_step_fields(steps, write.state, write.retry_delay_ms);
-    }
-    for (const auto& write : checkpoint->compensations) {
-      of_this_execution(compensations);
-      add_step_fields(compensations, write.state, write.retry_delay_ms);
     }
     for (const auto id : checkpoint->consumed_signals) consumed.push_back(std::to_string(id));
     for (const auto& event : checkpoint->events) {
@@ -75,7 +110,6 @@ CheckpointCall checkpoint_call(const std::vector<CheckpointWrite>& writes, WhenF
         executions.field("seen_wake_seq", std::int64_t{checkpoint->park->seen_wake_seq});
       }
     }
-    shape.attempts = shape.attempts || !checkpoint->attempts.empty();
     shape.steps = shape.steps || !checkpoint->steps.empty();
     shape.compensations = shape.compensations || !checkpoint->compensations.empty();
     shape.consumed_signals = shape.consumed_signals || !checkpoint->consumed_signals.empty();

@@ -210,6 +210,28 @@ DROP INDEX weft.executions_claimable;
 CREATE INDEX executions_claimable ON weft.executions (available_at, id)
   WHERE owner IS NULL AND finished_at IS NULL;
 )sql"},
+    {9, "a completed attempt is kept on its step's row", R"sql(
+-- weft.attempts now holds failed attempts only. The attempt that completes a
+-- step (or compensation) is written on that row, which its checkpoint writes
+-- anyway: one insert less per completed step (order-3@50: +5% median over five
+-- A/B pairs). weft.attempt_history shows every attempt, as
+-- weft.attempts alone did before; older completed attempts stay where they are.
+ALTER TABLE weft.steps ADD COLUMN attempt_started_at timestamptz, ADD COLUMN attempt_finished_at timestamptz,
+  ADD COLUMN attempt_host uuid, ADD COLUMN attempt_info jsonb;
+ALTER TABLE weft.compensations ADD COLUMN attempt_started_at timestamptz,
+  ADD COLUMN attempt_finished_at timestamptz, ADD COLUMN attempt_host uuid, ADD COLUMN attempt_info jsonb;
+CREATE VIEW weft.attempt_history AS
+  SELECT execution_id, step_id, attempt, status, error, started_at, finished_at, host_id, info
+    FROM weft.attempts
+  UNION ALL
+  SELECT execution_id, step_id, attempts, 'completed', NULL::jsonb, attempt_started_at, attempt_finished_at,
+         attempt_host, attempt_info
+    FROM weft.steps WHERE attempt_finished_at IS NOT NULL
+  UNION ALL
+  SELECT execution_id, 'compensate:' || step_id, attempts, 'completed', NULL::jsonb, attempt_started_at,
+         attempt_finished_at, attempt_host, attempt_info
+    FROM weft.compensations WHERE attempt_finished_at IS NOT NULL;
+)sql"},
 };
 
 }  // namespace

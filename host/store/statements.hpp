@@ -344,7 +344,7 @@ inline constexpr Statement kSelectAttempts{"select_attempts", R"sql(
 SELECT step_id, attempt, status, error::text,
        (extract(epoch FROM started_at) * 1000)::bigint,
        (extract(epoch FROM finished_at) * 1000)::bigint, info::text
-  FROM weft.attempts WHERE execution_id = $1::uuid ORDER BY step_id, attempt
+  FROM weft.attempt_history WHERE execution_id = $1::uuid ORDER BY step_id, attempt
 )sql"};
 
 inline constexpr Statement kListExecutions{"list_executions", R"sql(
@@ -381,7 +381,7 @@ SELECT (extract(epoch FROM at) * 1000)::bigint, kind, execution_id, workflow, st
          jsonb_build_object('attempt', a.attempt, 'status', a.status, 'error', a.error,
            'duration_ms', (extract(epoch FROM a.finished_at - a.started_at) * 1000)::bigint)
            || coalesce(a.info, '{}'::jsonb), 3
-    FROM weft.attempts a JOIN weft.executions e ON e.id = a.execution_id WHERE e.trace_id = $1
+    FROM weft.attempt_history a JOIN weft.executions e ON e.id = a.execution_id WHERE e.trace_id = $1
   UNION ALL
   SELECT s.finished_at, 'step.skipped', e.id::text, e.workflow, s.step_id, '{}'::jsonb, 4
     FROM weft.steps s JOIN weft.executions e ON e.id = s.execution_id

@@ -206,7 +206,7 @@ SELECT count(*) FROM weft.executions e
   for (auto& kill : kills) {
     // The first attempt a live host recorded for an execution the dead host held.
     kill.first_checkpoint_ms = sql.count(R"sql(
-SELECT coalesce((extract(epoch FROM min(finished_at)) * 1000)::bigint - $2::bigint, -1) FROM weft.attempts
+SELECT coalesce((extract(epoch FROM min(finished_at)) * 1000)::bigint - $2::bigint, -1) FROM weft.attempt_history
  WHERE execution_id = ANY($1::uuid[]) AND host_id <> $3::uuid
    AND finished_at >= to_timestamp($2::bigint / 1000.0)
 )sql",

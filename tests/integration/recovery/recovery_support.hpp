@@ -129,7 +129,7 @@ WITH a AS (
          count(*) FILTER (WHERE status = 'completed') AS completed,
          bool_and(status = 'completed' OR (status = 'failed' AND error->>'code' IS NOT NULL)) AS well_formed,
          max(attempt) FILTER (WHERE status = 'completed') AS completed_attempt
-    FROM weft.attempts GROUP BY execution_id, step_id)
+    FROM weft.attempt_history GROUP BY execution_id, step_id)
 SELECT e.id::text, s.step_id, s.status, s.attempts, a.n, a.lo, a.hi, a.completed, a.completed_attempt
   FROM weft.executions e
   JOIN weft.steps s ON s.execution_id = e.id
@@ -146,7 +146,7 @@ SELECT e.id::text, s.step_id, s.status, s.attempts, a.n, a.lo, a.hi, a.completed
     check.sample += "\n";
   }
   const auto codes = sql.query(R"sql(
-SELECT a.error->>'code', count(*) FROM weft.attempts a JOIN weft.executions e ON e.id = a.execution_id
+SELECT a.error->>'code', count(*) FROM weft.attempt_history a JOIN weft.executions e ON e.id = a.execution_id
  WHERE e.workflow = $1 AND a.status = 'failed' GROUP BY 1 ORDER BY 2 DESC
 )sql",
                                workflow);

@@ -64,7 +64,11 @@ void owned_executions(pqxx::connection& db, unsigned count) {
 Checkpoint checkpoint_of(CheckpointShape shape, unsigned index, std::int64_t signal) {
   Checkpoint checkpoint;
   const std::string tag = std::to_string(index);
-  if (shape.attempts) checkpoint.attempts.push_back({"step-" + tag, 1, "completed", nullptr, 1000, 2000, nullptr});
+  // A failed attempt: one that completes a step is written on the step's row.
+  if (shape.attempts) {
+    checkpoint.attempts.push_back(
+        {"retry-" + tag, 1, "failed", weft::JsonObject{{"code", "boom"}}, 1000, 2000, nullptr});
+  }
   if (shape.steps) {
     weft::store::StepState state;
     state.step_id = "step-" + tag;
@@ -170,7 +174,7 @@ TEST_CASE("a transactional step without SQL opens, checkpoints and commits in on
   weft::store::StepTransaction txn(store, weft::store::IsolationLevel::Serializable, std::chrono::milliseconds(500));
   REQUIRE(txn.commit(Lease{execution_id(0), kHost, 1}, checkpoint) == weft::store::StepTransaction::Committed::Yes);
   CHECK(count(db, "SELECT count(*) FROM weft.steps WHERE step_id = 'step-0' AND status = 'completed'") == 1);
-  CHECK(count(db, "SELECT count(*) FROM weft.attempts WHERE step_id = 'step-0'") == 1);
+  CHECK(count(db, "SELECT count(*) FROM weft.attempts WHERE step_id = 'retry-0'") == 1);
 }
 
 namespace {
@@ -254,4 +258,56 @@ TEST_CASE("one batch of checkpoints of every shape writes each its own parts, no
                   "OR s.step_id <> 'step-' || (right(s.execution_id::text, 12)::bigint - 1)") == 0);
   CHECK(count(db, "SELECT count(*) FROM weft.attempts a WHERE (right(a.execution_id::text, 12)::bigint - 1) % 2 = 1")
         == 0);
+}
+
+TEST_CASE("a completed attempt is written on its row and failed ones in weft.attempts, the history shows all",
+          "[store][pg]") {
+  weft::test::TestDatabase database;
+  weft::store::migrate(database.url());
+  pqxx::connection db(database.url());
+  owned_executions(db, 1);
+  weft::store::Store store(database.url());
+  const Lease lease{execution_id(0), kHost, 1};
+  const auto step = [](const char* status, int attempts) {
+    weft::store::StepState state;
+    state.step_id = "pay";
+    state.status = status;
+    state.attempts = attempts;
+    return state;
+  };
+
+  Checkpoint failed;
+  failed.steps.push_back({step("retrying", 1), std::int64_t{0}});
+  failed.attempts.push_back({"pay", 1, "failed", weft::JsonObject{{"code", "boom"}}, 1000, 2000, nullptr});
+  REQUIRE(store.checkpoint(lease, failed));
+  Checkpoint completed;
+  completed.steps.push_back({step("completed", 2), std::nullopt});
+  completed.attempts.push_back({"pay", 2, "completed", nullptr, 5000, 6500, weft::JsonObject{{"lock_wait_ms", 3}}});
+  REQUIRE(store.checkpoint(lease, completed));
+  // Compensating rewrites the step's row without an attempt: its completed one stays.
+  Checkpoint compensated;
+  compensated.steps.push_back({step("compensated", 2), std::nullopt});
+  compensated.compensations.push_back({step("compensated", 1), std::nullopt});
+  compensated.attempts.push_back({"compensate:pay", 1, "completed", nullptr, 7000, 7100, nullptr});
+  REQUIRE(store.checkpoint(lease, compensated));
+
+  CHECK(count(db, "SELECT count(*) FROM weft.attempts") == 1);
+  CHECK(count(db, "SELECT count(*) FROM weft.attempt_history WHERE host_id = '" + std::string(kHost) + "'") == 3);
+  const auto detail = store.get_execution(execution_id(0));
+  REQUIRE(detail);
+  REQUIRE(detail->steps.size() == 1);
+  const auto& attempts = detail->steps[0].attempts;
+  REQUIRE(attempts.size() == 2);
+  CHECK(attempts[0].attempt == 1);
+  CHECK(attempts[0].status == "failed");
+  CHECK(attempts[0].error == weft::JsonObject{{"code", "boom"}});
+  CHECK(attempts[1].attempt == 2);
+  CHECK(attempts[1].status == "completed");
+  CHECK(attempts[1].started_at == 5000);
+  CHECK(attempts[1].finished_at == 6500);
+  CHECK(attempts[1].info == weft::JsonObject{{"lock_wait_ms", 3}});
+  REQUIRE(detail->compensations.size() == 1);
+  REQUIRE(detail->compensations[0].attempts.size() == 1);
+  CHECK(detail->compensations[0].attempts[0].status == "completed");
+  CHECK(detail->compensations[0].attempts[0].finished_at == 7100);
 }
