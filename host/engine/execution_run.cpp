@@ -197,6 +197,11 @@ Json ExecutionRun::steps_scope() const {
   return scope;
 }
 
+const Json& ExecutionRun::event() const {
+  static const Json none;
+  return record_.event ? *record_.event : none;
+}
+
 Json ExecutionRun::execution_scope() const {
   return JsonObject{{"id", record_.id},
                     {"trace_id", record_.trace_id},

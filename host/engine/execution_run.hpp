@@ -69,6 +69,8 @@ class ExecutionRun {
   std::atomic<bool> cancel{false};  // interrupts running Lua attempts
 
   const store::ClaimedExecution& record() const { return record_; }
+  /// The triggering event (JSON null when started by API/CLI).
+  const Json& event() const;
   const definitions::Definition& definition() const { return *definition_; }
   const store::Lease& lease() const { return lease_; }
   std::vector<StepSlot>& steps() { return steps_; }

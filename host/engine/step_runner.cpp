@@ -129,7 +129,7 @@ StepOutcome run_attempt_of(ExecutionRun& run, AttemptTarget target, const Action
   call.chunk_name = chunk_name;
   call.input = &state.input;
   call.identity = identity_of(run, target, state);
-  call.event = &record.event;
+  call.event = &run.event();
   call.execution_input = &record.input;
   call.steps = &steps_scope;
   call.deadline = deadline;

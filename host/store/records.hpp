@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -110,7 +111,9 @@ struct ClaimedExecution {
   std::optional<std::string> key;
   std::string trace_id;
   Json input;
-  Json event;  // the triggering CloudEvent, null when started by API/CLI
+  /// The triggering CloudEvent, null when started by API/CLI; shared by the
+  /// executions one event started (a fan-out event is read and kept once).
+  std::shared_ptr<const Json> event;
   std::int64_t fence = 0;
   std::optional<EpochMillis> deadline_at;
   EpochMillis db_now = 0;  // the database clock at claim time

@@ -77,6 +77,7 @@ Store::Routed Store::route_events(int limit, const RouteFn& route, const EagerCl
       auto document = parse_json(PQgetvalue(events, row, 4));
       EventRecord event{PQgetvalue(events, row, 0), PQgetvalue(events, row, 1), PQgetvalue(events, row, 2),
                         PQgetvalue(events, row, 3), document ? std::move(*document) : Json(nullptr)};
+      std::shared_ptr<const Json> shared_document;  // for the executions taken on, made once
       for (auto& execution : route(event)) {
         routed.concurrency_keys = routed.concurrency_keys || execution.concurrency_key.has_value();
         const bool eager =
@@ -94,7 +95,8 @@ Store::Routed Store::route_events(int limit, const RouteFn& route, const EagerCl
         claimed.key = std::move(execution.key);
         claimed.trace_id = std::move(execution.trace_id);
         claimed.input = std::move(execution.input);
-        claimed.event = event.document;
+        if (!shared_document) shared_document = std::make_shared<const Json>(event.document);
+        claimed.event = shared_document;
         claimed.fence = 1;
         claimed.status = execution_status::kRunning;
       }
@@ -186,7 +188,7 @@ Store::Claimed Store::claim_executions(const std::string& host_id, int limit, co
     // The reads run in the claim's transaction (libpqxx sends no BEGIN of its own here).
     pqxx::nontransaction txn(connection_->db);
     // Each event once: executions one event started (a fan-out) share its document.
-    std::map<std::pair<std::string, std::string>, Json> events;
+    std::map<std::pair<std::string, std::string>, std::shared_ptr<const Json>> events;
     for (const auto& event : event_of) {
       if (!event.first.empty()) events.emplace(event, nullptr);
     }
@@ -198,7 +200,7 @@ Store::Claimed Store::claim_executions(const std::string& host_id, int limit, co
       }
       for (const auto& row : txn.exec_prepared(name_of(sql::kSelectEventDocuments), to_pg_array(sources),
                                                to_pg_array(event_ids)))
-        events[{row[0].c_str(), row[1].c_str()}] = json_column(row[2]);
+        events[{row[0].c_str(), row[1].c_str()}] = std::make_shared<const Json>(json_column(row[2]));
     }
     std::map<std::string, std::size_t> index;
     for (std::size_t i = 0; i < claimed.size(); ++i) {

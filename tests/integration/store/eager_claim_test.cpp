@@ -8,6 +8,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <map>
+
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -98,7 +100,8 @@ TEST_CASE("routing owns up to its limit of new executions and commits their firs
   for (const auto& record : started) {
     CHECK(record.fence == 1);
     CHECK(record.status == "running");
-    CHECK(record.event.at("id") == record.input.at("id"));  // the event is handed over, not read again
+    REQUIRE(record.event);
+    CHECK(record.event->at("id") == record.input.at("id"));  // the event is handed over, not read again
     REQUIRE(record.deadline_at.has_value());
     CHECK(*record.deadline_at - record.db_now == 60000);
   }
@@ -202,7 +205,8 @@ TEST_CASE("a first claim starts its execution in the claim's transaction, unless
   REQUIRE(started.size() == 4);
   for (const auto& record : started) {
     CHECK(record.fence == 1);
-    CHECK(record.event.at("id") == record.input.at("id"));
+    REQUIRE(record.event);
+    CHECK(record.event->at("id") == record.input.at("id"));
   }
   REQUIRE(claimed.to_resume.size() == 2);
   for (const auto& record : claimed.to_resume) CHECK((record.cancel_requested || !record.signals.empty()));
@@ -258,8 +262,13 @@ TEST_CASE("executions one event started are claimed with its document, read once
     return first_step_running();
   });
   REQUIRE(started.size() == 6);
+  std::map<std::string, const weft::Json*> document_of;  // event id -> the one document its executions share
   for (const auto& record : started) {
     INFO(record.id);
-    CHECK(record.event.at("id") == record.input.at("id"));
+    REQUIRE(record.event);
+    CHECK(record.event->at("id") == record.input.at("id"));
+    const auto [it, first] = document_of.emplace(record.event->at("id").as_string().c_str(), record.event.get());
+    if (!first) CHECK(it->second == record.event.get());
   }
+  CHECK(document_of.size() == 2);
 }
