@@ -33,7 +33,7 @@ store::EpochMillis now_millis() {
 
 lua::Scope scope_of(const ExecutionRun& run, const Json& steps, const Json& execution) {
   lua::Scope scope;
-  scope.event = &run.record().event;
+  scope.event = &run.event();
   scope.input = &run.record().input;
   scope.steps = &steps;
   scope.execution = &execution;
@@ -101,14 +101,25 @@ void Engine::Impl::fail_action(ExecutionRun& run, AttemptTarget target, const St
 void Engine::Impl::advance(ExecutionRun& run, lua::Vm& vm, store::Checkpoint& checkpoint,
                            std::vector<AttemptTarget>& to_run) {
   if (ending(run) || run.compensating || draining_) return;
-  const Json execution = run.execution_scope();
+  // The scope copies every step's output: built only when a ready step has an
+  // `if:` or an input template, as it stood before this pass changed anything.
+  const auto needs_scope = [&](std::size_t index) {
+    const auto& step = *run.steps()[index].definition;
+    return step.condition || (step.kind == definitions::StepKind::Action && step.action.input &&
+                              !step.action.input->is_constant);
+  };
+  Json execution, steps;
+  lua::Scope scope;
   // Skipping a step can make its dependents ready: repeat until nothing changes.
   for (bool changed = true; changed;) {
     changed = false;
     const auto ready = run.ready_steps();
     if (ready.empty()) return;
-    const Json steps = run.steps_scope();
-    const auto scope = scope_of(run, steps, execution);
+    if (std::any_of(ready.begin(), ready.end(), needs_scope)) {
+      if (execution.is_null()) execution = run.execution_scope();
+      steps = run.steps_scope();
+      scope = scope_of(run, steps, execution);
+    }
     for (const auto index : ready) {
       auto& slot = run.steps()[index];
       const auto& step = *slot.definition;
