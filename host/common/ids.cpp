@@ -35,11 +35,11 @@ bool is_lower_hex(std::string_view text) {
 }  // namespace
 
 std::string new_uuid() {
-  std::string hex = random_hex(32);
-  hex[12] = '4';                                            // version 4
-  hex[16] = "89ab"[static_cast<unsigned char>(hex[16]) & 3];  // RFC 4122 variant
-  return hex.substr(0, 8) + '-' + hex.substr(8, 4) + '-' + hex.substr(12, 4) + '-' +
-         hex.substr(16, 4) + '-' + hex.substr(20, 12);
+  std::string id = random_hex(32);
+  id[12] = '4';                                           // version 4
+  id[16] = "89ab"[static_cast<unsigned char>(id[16]) & 3];  // RFC 4122 variant
+  for (const std::size_t at : {8, 13, 18, 23}) id.insert(at, 1, '-');  // 8-4-4-4-12
+  return id;
 }
 
 std::string new_trace_id() {
