@@ -3,25 +3,21 @@
 #include <type_traits>
 
 namespace weft::store {
-namespace {
 
-/// Serializes straight onto the end of `text`: no string per value.
+/// Serializes straight onto the end of the text: no string per value.
 template <class Value>
-void append_serialized(std::string& text, const Value& value) {
-  boost::json::serializer serializer;
+void JsonRows::append_serialized(const Value& value) {
   if constexpr (std::is_same_v<Value, boost::json::string_view>) {
-    serializer.reset(value);
+    serializer_.reset(value);
   } else {
-    serializer.reset(&value);
+    serializer_.reset(&value);
   }
   char buffer[512];
-  while (!serializer.done()) {
-    const auto piece = serializer.read(buffer, sizeof buffer);
-    text.append(piece.data(), piece.size());
+  while (!serializer_.done()) {
+    const auto piece = serializer_.read(buffer, sizeof buffer);
+    text_.append(piece.data(), piece.size());
   }
 }
-
-}  // namespace
 
 void JsonRows::row() {
   if (open_) text_ += "},";
@@ -42,7 +38,7 @@ void JsonRows::key(std::string_view name) {
 void JsonRows::field(std::string_view name, std::string_view value) {
   key(name);
   const boost::json::string_view text(value.data(), value.size());
-  append_serialized(text_, text);
+  append_serialized(text);
 }
 
 void JsonRows::field(std::string_view name, std::int64_t value) {
@@ -66,7 +62,7 @@ void JsonRows::flag(std::string_view name, bool value) {
 
 void JsonRows::field(std::string_view name, const Json& value) {
   key(name);
-  append_serialized(text_, value);
+  append_serialized(value);
 }
 
 std::string JsonRows::finish() {

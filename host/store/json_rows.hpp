@@ -28,7 +28,10 @@ class JsonRows {
 
  private:
   void key(std::string_view name);
+  template <class Value>
+  void append_serialized(const Value& value);
   std::string text_;
+  boost::json::serializer serializer_;  // reused for every value
   bool first_field_ = true;
   bool open_ = false;
 };
