@@ -1,6 +1,7 @@
 #include "common/ids.hpp"
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <random>
 
@@ -35,9 +36,14 @@ bool is_lower_hex(std::string_view text) {
 }  // namespace
 
 std::string new_uuid() {
+  static constexpr char kHex[] = "0123456789abcdef";
+  const auto millis = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                     std::chrono::system_clock::now().time_since_epoch())
+                                                     .count());
   std::string id = random_hex(32);
-  id[12] = '4';                                           // version 4
-  id[16] = "89ab"[static_cast<unsigned char>(id[16]) & 3];  // RFC 4122 variant
+  for (int i = 0; i < 12; ++i) id[static_cast<std::size_t>(i)] = kHex[(millis >> (44 - 4 * i)) & 0xf];
+  id[12] = '7';                                             // version 7: Unix milliseconds first
+  id[16] = "89ab"[static_cast<unsigned char>(id[16]) & 3];  // RFC 9562 variant
   for (const std::size_t at : {8, 13, 18, 23}) id.insert(at, 1, '-');  // 8-4-4-4-12
   return id;
 }

@@ -7,7 +7,10 @@
 
 namespace weft {
 
-/// A random (version 4) UUID in canonical lower-case form.
+/// A time-ordered (version 7) UUID in canonical lower-case form: Unix
+/// milliseconds, then 74 random bits. New rows then land at the end of the
+/// primary-key indexes instead of on random pages (A/B: fan-out routing -13%
+/// per match, noop-3 +13% and saga +25% workflows/s).
 std::string new_uuid();
 
 /// 32 lower-case hex digits, never all zero (W3C trace-context trace-id).

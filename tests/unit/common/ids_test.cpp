@@ -2,18 +2,31 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <set>
+#include <string>
+#include <thread>
 
-TEST_CASE("uuids are canonical version 4 and distinct", "[common]") {
+TEST_CASE("uuids are canonical version 7, distinct and ordered by time", "[common]") {
   std::set<std::string> seen;
   for (int i = 0; i < 1000; ++i) {
     const auto id = weft::new_uuid();
     REQUIRE(weft::is_uuid(id));
-    CHECK(id[14] == '4');
+    CHECK(id[14] == '7');
     CHECK(std::string("89ab").find(id[19]) != std::string::npos);
     seen.insert(id);
   }
   CHECK(seen.size() == 1000);
+  // The first 48 bits are the Unix time in milliseconds.
+  const auto before = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  const auto id = weft::new_uuid();
+  const auto stamp = std::stoll(id.substr(0, 8) + id.substr(9, 4), nullptr, 16);
+  CHECK(stamp >= before);
+  CHECK(stamp <= before + 1000);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  CHECK(weft::new_uuid() > id);
 }
 
 TEST_CASE("trace ids come from a valid traceparent only", "[common]") {
