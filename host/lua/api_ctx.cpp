@@ -9,6 +9,8 @@
 #include "lua/state.hpp"
 #include "lua/thunk.hpp"
 
+#include <algorithm>
+#include <array>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -90,7 +92,10 @@ int l_ctx_emit(lua_State* L) {
   return 0;
 }
 
-/// The JSON behind a ctx field that becomes a table on first use, if `name` is one.
+/// The ctx fields converted to tables on first use (see l_ctx_index).
+constexpr std::array<std::string_view, 4> kLazyFields = {"event", "input", "steps", "lock"};
+
+/// The JSON behind one of kLazyFields (null: the field is nil).
 const Json* lazy_field(const StepCall& call, std::string_view name) {
   if (name == "event") return call.event;
   if (name == "input") return call.execution_input;
@@ -107,16 +112,14 @@ int l_ctx_index(lua_State* L) {
   if (lua_type(L, 2) != LUA_TSTRING) return 0;
   std::size_t length = 0;
   const char* name = lua_tolstring(L, 2, &length);
-  const auto& call = *static_cast<const StepCall*>(lua_touserdata(L, lua_upvalueindex(2)));
+  const std::string_view field(name, length);
+  if (std::find(kLazyFields.begin(), kLazyFields.end(), field) == kLazyFields.end()) return 0;
   auto& state = LuaState::from(L);
   const auto generation = static_cast<std::uint64_t>(lua_tonumber(L, lua_upvalueindex(1)));
-  if (!state.in_step() || state.database_generation() != generation) {
-    const std::string_view field(name, length);
-    if (field == "event" || field == "input" || field == "steps" || field == "lock")
-      return luaL_error(L, "ctx.%s: only usable during the step that received ctx", name);
-    return 0;
-  }
-  const Json* value = lazy_field(call, std::string_view(name, length));
+  if (!state.in_step() || state.database_generation() != generation)
+    return luaL_error(L, "ctx.%s: only usable during the step that received ctx", name);
+  const auto& call = *static_cast<const StepCall*>(lua_touserdata(L, lua_upvalueindex(2)));
+  const Json* value = lazy_field(call, field);
   if (value == nullptr) return 0;
   push_json(L, *value);    // [ctx, name, value]
   lua_pushvalue(L, 2);     // [ctx, name, value, name]
