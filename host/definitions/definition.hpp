@@ -179,6 +179,10 @@ struct Definition {
   OnFailure on_failure = OnFailure::Compensate;
   std::vector<Step> steps;  // in file order
   SourceBundle source;       // the YAML and exactly the scripts it names
+  /// Each script's name in Lua messages and tracebacks: its path beside the
+  /// YAML file (`order-fulfilment/steps/reserve.lua`), worked out once here
+  /// rather than on every attempt.
+  std::map<std::string, std::string> chunk_names;
   SourceLocation location;   // where `id:` is written
 
   const Step* find_step(std::string_view step_id) const;

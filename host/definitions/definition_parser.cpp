@@ -169,6 +169,9 @@ LoadResult parse_definition(const std::string& file, const std::string& yaml, co
   definition->source.path = file;
   definition->source.yaml = yaml;
   definition->source.scripts = collector.scripts();
+  const auto folder = std::filesystem::path(file).parent_path();
+  for (const auto& [script, text] : definition->source.scripts)
+    definition->chunk_names.emplace(script, (folder / script).lexically_normal().string());
   definition->content_hash = content_hash(definition->source);
   if (definition->version.empty()) definition->version = definition->content_hash.substr(0, kVersionHashDigits);
   result.definition = std::move(definition);

@@ -3,7 +3,6 @@
 #include "common/duration.hpp"
 #include "engine/plugin_services.hpp"
 
-#include <filesystem>
 #include <optional>
 #include <string_view>
 
@@ -82,9 +81,10 @@ std::optional<Json> fill_paths(const definitions::PathTemplate& paths, const lua
   return result;
 }
 
-std::string chunk_name_of(const definitions::Definition& definition, const std::string& script) {
-  const auto folder = std::filesystem::path(definition.source.path).parent_path();
-  return (folder / script).lexically_normal().string();
+/// A definition built in code rather than parsed has no chunk names: the script's own then.
+std::string_view chunk_name_of(const definitions::Definition& definition, const std::string& script) {
+  const auto named = definition.chunk_names.find(script);
+  return named != definition.chunk_names.end() ? std::string_view(named->second) : std::string_view(script);
 }
 
 }  // namespace
@@ -123,7 +123,7 @@ StepOutcome run_attempt_of(ExecutionRun& run, AttemptTarget target, const Action
 
   const auto& record = run.record();
   lua::StepCall call;
-  const std::string chunk_name = chunk_name_of(definition, action.script);
+  const std::string_view chunk_name = chunk_name_of(definition, action.script);
   const std::string step_id = run.attempt_id(target);
   call.script_source = script->second;
   call.chunk_name = chunk_name;

@@ -83,6 +83,9 @@ TEST_CASE("the SPEC section 2 example loads with everything in place", "[definit
   CHECK(reserve->kind == StepKind::Action);
   CHECK(reserve->action.kind == ActionKind::Lua);
   CHECK(reserve->action.script == "steps/reserve.lua");
+  // Named in Lua messages by its path beside the YAML file, worked out at load.
+  CHECK(definition->chunk_names.at("steps/reserve.lua") ==
+        (spec_example().parent_path() / "steps/reserve.lua").lexically_normal().string());
   CHECK(reserve->action.timeout == Millis{5000});
   CHECK(reserve->action.retry.max_attempts == 5);
   CHECK(reserve->action.retry.initial_interval == Millis{200});  // from defaults
