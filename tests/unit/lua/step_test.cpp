@@ -15,31 +15,46 @@ TEST_CASE("a step returns its output, nil becomes null", "[lua][step]") {
   CHECK(nothing.output().is_null());
 }
 
+namespace {
+
+/// What a step's ctx reads beside its identity: the event, the execution's input, the steps.
+struct CtxSources {
+  Json event = json(R"({"type":"crud","data":{"order_id":"o-1"}})");
+  Json execution_input = json(R"({"sku":"SKU-1","qty":2})");
+  Json steps = json(R"({"reserve":{"output":{"price":5},"status":"completed"}})");
+
+  StepCall call(const char* source, const char* chunk_name) const {
+    StepCall call;
+    call.script_source = source;
+    call.chunk_name = chunk_name;
+    call.identity.execution_id = "e-1";
+    call.event = &event;
+    call.execution_input = &execution_input;
+    call.steps = &steps;
+    return call;
+  }
+};
+
+}  // namespace
+
 TEST_CASE("ctx carries the SPEC section 5 fields", "[lua][step]") {
   Vm vm;
-  const Json event = json(R"({"type":"crud","data":{"order_id":"o-1"}})");
-  const Json execution_input = json(R"({"sku":"SKU-1","qty":2})");
-  const Json steps = json(R"({"reserve":{"output":{"price":5},"status":"completed"}})");
+  const CtxSources sources;
   const Json input = json(R"({"amount":10})");
-  StepCall call;
-  call.script_source = R"(
+  StepCall call = sources.call(R"(
     return function(ctx, input)
       return {ctx.execution_id, ctx.workflow, ctx.version, ctx.step, ctx.attempt, ctx.trace_id,
               ctx.idempotency_key, ctx.event.data.order_id, ctx.input.qty,
               ctx.steps.reserve.output.price, input.amount, type(ctx.log.info), ctx.db == nil}
-    end)";
-  call.chunk_name = "orders/steps/charge.lua";
+    end)",
+                               "orders/steps/charge.lua");
   call.input = &input;
-  call.identity.execution_id = "e-1";
   call.identity.workflow = "orders";
   call.identity.version = "3";
   call.identity.step = "charge";
   call.identity.attempt = 2;
   call.identity.trace_id = "0af7651916cd43dd8448eb211c80319c";
   call.identity.idempotency_key = "e-1/charge";
-  call.event = &event;
-  call.execution_input = &execution_input;
-  call.steps = &steps;
   const auto outcome = vm.run_step(call);
   REQUIRE(outcome.ok());
   CHECK(outcome.output() == json(R"(["e-1","orders","3","charge",2,"0af7651916cd43dd8448eb211c80319c",
@@ -49,11 +64,8 @@ TEST_CASE("ctx carries the SPEC section 5 fields", "[lua][step]") {
 TEST_CASE("ctx.event, ctx.input and ctx.steps become tables when first read, during their step only",
           "[lua][step]") {
   Vm vm;
-  const Json event = json(R"({"data":{"order_id":"o-1"}})");
-  const Json execution_input = json(R"({"qty":2})");
-  const Json steps = json(R"({"reserve":{"output":{"price":5},"status":"completed"}})");
-  StepCall call;
-  call.script_source = R"(
+  const CtxSources sources;
+  const StepCall call = sources.call(R"(
     return function(ctx)
       if kept then
         if kept.execution_id ~= "e-1" then return "plain fields lost" end
@@ -63,16 +75,12 @@ TEST_CASE("ctx.event, ctx.input and ctx.steps become tables when first read, dur
       local first = ctx.event
       ctx.input.qty = 9  -- converted once: the change stays for the rest of the step
       return {first == ctx.event, ctx.input.qty, ctx.lock == nil, ctx.nothing == nil, ctx[1] == nil}
-    end)";
-  call.chunk_name = "lazy.lua";
-  call.identity.execution_id = "e-1";
-  call.event = &event;
-  call.execution_input = &execution_input;
-  call.steps = &steps;
+    end)",
+                                     "lazy.lua");
   const auto outcome = vm.run_step(call);
   REQUIRE(outcome.ok());
   CHECK(outcome.output() == json("[true,9,true,true,true]"));
-  CHECK(execution_input == json(R"({"qty":2})"));  // the host's copy is untouched
+  CHECK(sources.execution_input == json(R"({"sku":"SKU-1","qty":2})"));  // the host's copy is untouched
 
   // A ctx kept past its step keeps its plain fields; the converted ones are refused.
   const auto later = vm.run_step(call);
