@@ -46,14 +46,28 @@ std::string keyword(std::string_view sql, std::size_t& at) {
   return word;
 }
 
+bool is_word_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+
+/// Whether `part` (upper case) occurs in `sql` at `at`, in any case.
+bool matches_at(std::string_view sql, std::size_t at, std::string_view part) {
+  for (std::size_t i = 0; i < part.size(); ++i) {
+    if (std::toupper(static_cast<unsigned char>(sql[at + i])) != part[i]) return false;
+  }
+  return true;
+}
+
+/// Whether `part` (upper case) occurs anywhere in `sql`, in any case.
+bool has_part(std::string_view sql, std::string_view part) {
+  for (std::size_t at = 0; at + part.size() <= sql.size(); ++at) {
+    if (matches_at(sql, at, part)) return true;
+  }
+  return false;
+}
+
 /// Whether `word` (upper case) stands in `sql` as a word of its own, in any case.
 bool has_word(std::string_view sql, std::string_view word) {
-  const auto is_word_char = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
   for (std::size_t at = 0; at + word.size() <= sql.size(); ++at) {
-    bool same = true;
-    for (std::size_t i = 0; i < word.size() && same; ++i)
-      same = std::toupper(static_cast<unsigned char>(sql[at + i])) == word[i];
-    if (same && (at == 0 || !is_word_char(sql[at - 1])) &&
+    if (matches_at(sql, at, word) && (at == 0 || !is_word_char(sql[at - 1])) &&
         (at + word.size() == sql.size() || !is_word_char(sql[at + word.size()])))
       return true;
   }
@@ -65,6 +79,18 @@ bool has_word(std::string_view sql, std::string_view word) {
 // to end a transaction block.
 constexpr std::array<std::string_view, 9> kTransactionControl = {
     "BEGIN", "START", "COMMIT", "END", "ROLLBACK", "ABORT", "SAVEPOINT", "RELEASE", "PREPARE"};
+
+// Session-level advisory locks stay with the pooled connection after the step
+// (the _xact_ forms end with its transaction).
+constexpr std::array<std::string_view, 4> kSessionLocks = {"PG_ADVISORY_LOCK", "PG_ADVISORY_LOCK_SHARED",
+                                                           "PG_TRY_ADVISORY_LOCK", "PG_TRY_ADVISORY_LOCK_SHARED"};
+
+bool takes_session_lock(std::string_view sql) {
+  // Most SQL never names one: look for the common part before scanning word by word.
+  if (!has_part(sql, "ADVISORY_LOCK")) return false;
+  return std::any_of(kSessionLocks.begin(), kSessionLocks.end(),
+                     [&](std::string_view word) { return has_word(sql, word); });
+}
 
 }  // namespace
 
@@ -96,6 +122,10 @@ std::optional<std::string> refused_step_sql(std::string_view sql, const std::vec
       first == "DEALLOCATE" || first == "LISTEN" || first == "LOAD") {
     return first + " would outlive this step on a pooled connection; use SET LOCAL, which ends with the step's "
                    "transaction";
+  }
+  if (takes_session_lock(sql)) {
+    return "a session advisory lock would outlive this step on a pooled connection; use pg_advisory_xact_lock, "
+           "which ends with the step's transaction, or the step's lock:";
   }
   return std::nullopt;
 }

@@ -100,6 +100,14 @@ TEST_CASE("step SQL may not end the step's transaction or change the pooled sess
       CHECK(error.code == "query");
       CHECK(error.message.find("would outlive this step") != std::string::npos);
     }
+    // A session advisory lock would stay with the pooled connection.
+    for (const char* sql : {"SELECT pg_advisory_lock(42)", "select PG_TRY_ADVISORY_LOCK_SHARED($1)",
+                            "SELECT 1 FROM items WHERE pg_try_advisory_lock(id)"}) {
+      INFO(sql);
+      const auto error = error_of([&] { txn.exec(sql, {Json(1)}); });
+      CHECK(error.code == "query");
+      CHECK(error.message.find("session advisory lock would outlive this step") != std::string::npos);
+    }
     // Streaming COPY would leave the connection waiting for data no one sends.
     for (const char* sql : {"COPY items FROM STDIN", "copy (SELECT 1) TO stdout"}) {
       INFO(sql);
@@ -108,6 +116,7 @@ TEST_CASE("step SQL may not end the step's transaction or change the pooled sess
     }
     // What stays inside the transaction is allowed.
     CHECK(txn.exec("SET LOCAL statement_timeout = 5000", {}) == 0);
+    CHECK(txn.query("SELECT pg_advisory_xact_lock(42) AS locked", {}).as_array().size() == 1);
     CHECK(txn.query("SELECT 1 AS settled", {}).as_array().size() == 1);
     // Dropped without commit: the insert is rolled back, since nothing committed it early.
   }
