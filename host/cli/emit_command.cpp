@@ -2,6 +2,7 @@
 #include "cli/cli.hpp"
 #include "cli/commands.hpp"
 #include "cli/database.hpp"
+#include "common/ids.hpp"
 #include "routing/event.hpp"
 
 #include <cstdio>
@@ -13,26 +14,29 @@ namespace {
 
 constexpr const char* kHelp =
     "usage: weft emit --type T [--data JSON] [--id ID] [--source S] [--db URL]\n"
-    "       weft emit < events.jsonl      (one CloudEvent JSON object per line)\n"
+    "       weft emit < events.jsonl      (one complete CloudEvent 1.0 JSON object per line:\n"
+    "                                      specversion, id, source and type required)\n"
     "stores each event durably, then prints its id and trace id";
 
+// The CLI is the producer here: it gives the id (a new UUID unless --id), the source
+// ("weft" unless --source) and the specversion; data only when --data is given.
 std::vector<routing::Event> events_from_flags(const Args& args) {
-  JsonObject document{{"type", *args.value("--type")}};
+  JsonObject document{{"specversion", "1.0"},
+                      {"id", args.value("--id").value_or(new_uuid())},
+                      {"source", args.value("--source").value_or("weft")},
+                      {"type", *args.value("--type")}};
   if (const auto data = args.value("--data")) {
     std::string error;
     auto parsed = parse_json(*data, &error);
     if (!parsed) throw UsageError("--data: " + error);
     document["data"] = std::move(*parsed);
-  } else {
-    document["data"] = JsonObject{};
   }
-  if (const auto id = args.value("--id")) document["id"] = *id;
-  if (const auto source = args.value("--source")) document["source"] = *source;
   auto result = routing::parse_event(document);
   if (!result.event) throw UsageError(result.error);
   return {std::move(*result.event)};
 }
 
+// Each line is a complete CloudEvent, checked as every intake checks it (parse_event).
 // All lines are checked before any is stored: a bad line changes nothing.
 std::vector<routing::Event> events_from_stdin() {
   std::vector<routing::Event> events;

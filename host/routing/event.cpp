@@ -1,10 +1,15 @@
 #include "routing/event.hpp"
 
 #include "common/ids.hpp"
+#include "routing/encoding.hpp"
 
+#include <algorithm>
+#include <array>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
+#include <limits>
 
 namespace weft::routing {
 namespace {
@@ -44,20 +49,116 @@ bool is_trace_id(std::string_view text) {
   return !all_zero;
 }
 
-/// Checks an optional identifying attribute; fills `out` with the value or `fallback`.
-std::optional<std::string> read_name(const JsonObject& object, std::string_view attribute,
-                                     std::string fallback, std::string& out) {
-  const auto it = object.find(attribute);
-  if (it == object.end()) {
-    out = std::move(fallback);
-    return std::nullopt;
-  }
-  const auto* text = it->value().if_string();
+/// Longest extension attribute name (CloudEvents 1.0: names SHOULD NOT exceed 20 characters).
+constexpr std::size_t kMaxExtensionNameLength = 20;
+
+/// Members that are not extension attributes.
+constexpr std::array<std::string_view, 10> kKnownMembers = {
+    "specversion", "id", "source", "type", "time", "datacontenttype", "dataschema", "subject", "data",
+    "data_base64"};
+
+/// The member's value; nullptr when it is absent or null (JSON format: null means unset).
+const Json* attribute_of(const JsonObject& object, std::string_view name) {
+  const auto it = object.find(name);
+  return it == object.end() || it->value().is_null() ? nullptr : &it->value();
+}
+
+/// Reads a required identifying attribute (`id`, `source`, `type`) into `out`; the error, if any.
+std::optional<std::string> read_required(const JsonObject& object, std::string_view attribute,
+                                         std::string& out) {
+  const auto* value = attribute_of(object, attribute);
+  if (value == nullptr) return quoted(attribute) + " is required";
+  const auto* text = value->if_string();
   if (text == nullptr || text->empty() || text->size() > kMaxAttributeLength) {
     return quoted(attribute) + " must be a non-empty string of at most " +
            std::to_string(kMaxAttributeLength) + " bytes";
   }
+  if (has_control_character(*text)) return quoted(attribute) + " must not contain control characters";
   out.assign(text->data(), text->size());
+  return std::nullopt;
+}
+
+/// Checks the optional attributes whose value is a string of some shape.
+std::optional<std::string> check_optional(const JsonObject& object) {
+  if (const auto* value = attribute_of(object, "datacontenttype")) {
+    const auto* text = value->if_string();
+    if (text == nullptr || !parse_media_type(*text)) {
+      return quoted("datacontenttype") +
+             " must be a media type such as application/json (type/subtype, optional ; parameters)";
+    }
+  }
+  if (const auto* value = attribute_of(object, "dataschema")) {
+    const auto* text = value->if_string();
+    if (text == nullptr || !is_absolute_uri(*text)) {
+      return quoted("dataschema") + " must be a non-empty absolute URI such as https://example.com/schema.json";
+    }
+  }
+  if (const auto* value = attribute_of(object, "subject")) {
+    const auto* text = value->if_string();
+    if (text == nullptr || text->empty()) return quoted("subject") + " must be a non-empty string";
+    if (has_control_character(*text)) return quoted("subject") + " must not contain control characters";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_data(const JsonObject& object) {
+  const auto* base64 = attribute_of(object, "data_base64");
+  if (base64 == nullptr) return std::nullopt;
+  if (object.contains("data")) return quoted("data_base64") + " cannot be given together with \"data\"";
+  const auto* text = base64->if_string();
+  if (text == nullptr || !is_base64(*text)) {
+    return quoted("data_base64") + " must be a base64 string (RFC 4648, padded)";
+  }
+  return std::nullopt;
+}
+
+/// A member name fit for an error message: control characters escaped, at most 40 bytes shown.
+std::string shown_name(std::string_view name) {
+  constexpr std::size_t kShown = 40;
+  std::string out;
+  for (const char c : name.substr(0, kShown)) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\x%02X", static_cast<unsigned>(static_cast<unsigned char>(c)));
+      out += escaped;
+    } else {
+      out += c;
+    }
+  }
+  if (name.size() > kShown) out += "...";
+  return out;
+}
+
+bool is_extension_name(std::string_view name) {
+  return !name.empty() && name.size() <= kMaxExtensionNameLength &&
+         std::all_of(name.begin(), name.end(), [](char c) { return is_digit(c) || (c >= 'a' && c <= 'z'); });
+}
+
+/// CloudEvents Integer: a JSON number with no fraction, in the signed 32-bit range.
+using CeInteger = std::numeric_limits<std::int32_t>;
+
+bool is_ce_integer(const Json& value) {
+  if (const auto* number = value.if_int64()) return *number >= CeInteger::min() && *number <= CeInteger::max();
+  if (const auto* number = value.if_uint64()) return *number <= static_cast<std::uint64_t>(CeInteger::max());
+  return false;
+}
+
+std::optional<std::string> check_extensions(const JsonObject& object) {
+  for (const auto& member : object) {
+    const std::string_view name = member.key();
+    if (std::find(kKnownMembers.begin(), kKnownMembers.end(), name) != kKnownMembers.end()) continue;
+    if (!is_extension_name(name)) {
+      return quoted(shown_name(name)) + " has an invalid name: extension attribute names are 1 to " +
+             std::to_string(kMaxExtensionNameLength) + " lower-case letters (a-z) or digits";
+    }
+    const auto& value = member.value();
+    if (const auto* text = value.if_string()) {
+      if (has_control_character(*text)) return quoted(name) + " must not contain control characters";
+    } else if (!value.is_null() && !value.is_bool() && !is_ce_integer(value)) {
+      return quoted(name) + " must be a string, a boolean or an integer from " + std::to_string(CeInteger::min()) +
+             " to " + std::to_string(CeInteger::max());
+    }
+  }
   return std::nullopt;
 }
 
@@ -127,26 +228,18 @@ ParseResult parse_event(const Json& value) {
   if (object == nullptr) return fail("event must be a JSON object");
 
   Event event;
-  const auto type = object->find("type");
-  if (type == object->end()) return fail(quoted("type") + " is required");
-  if (auto error = read_name(*object, "type", {}, event.type)) return fail(*std::move(error));
-
-  const auto data = object->find("data");
-  if (data == object->end()) return fail(quoted("data") + " is required");
-  event.data = data->value();
-
-  if (const auto it = object->find("specversion"); it != object->end()) {
-    const auto* text = it->value().if_string();
-    if (text == nullptr || *text != "1.0") return fail(quoted("specversion") + " must be \"1.0\"");
+  const auto* specversion = attribute_of(*object, "specversion");
+  if (specversion == nullptr) return fail(quoted("specversion") + " is required");
+  if (const auto* text = specversion->if_string(); text == nullptr || *text != "1.0") {
+    return fail(quoted("specversion") + " must be \"1.0\"");
   }
   event.specversion = "1.0";
+  if (auto error = read_required(*object, "id", event.id)) return fail(*std::move(error));
+  if (auto error = read_required(*object, "source", event.source)) return fail(*std::move(error));
+  if (auto error = read_required(*object, "type", event.type)) return fail(*std::move(error));
 
-  if (auto error = read_name(*object, "id", std::string{}, event.id)) return fail(*std::move(error));
-  if (event.id.empty()) event.id = new_uuid();
-  if (auto error = read_name(*object, "source", "weft", event.source)) return fail(*std::move(error));
-
-  if (const auto it = object->find("time"); it != object->end()) {
-    const auto* text = it->value().if_string();
+  if (const auto* time = attribute_of(*object, "time")) {
+    const auto* text = time->if_string();
     if (text == nullptr || !is_rfc3339_timestamp(*text)) {
       return fail(quoted("time") + " must be an RFC 3339 timestamp such as 2026-11-21T10:30:00Z");
     }
@@ -154,13 +247,18 @@ ParseResult parse_event(const Json& value) {
   } else {
     event.time = utc_now_rfc3339();
   }
+  if (auto error = check_optional(*object)) return fail(*std::move(error));
+  if (auto error = check_data(*object)) return fail(*std::move(error));
+  if (auto error = check_extensions(*object)) return fail(*std::move(error));
 
+  if (const auto data = object->find("data"); data != object->end()) event.data = data->value();
   event.trace_id = trace_id_of(*object);
 
-  JsonObject document = *object;
-  document["specversion"] = event.specversion;
-  document["id"] = event.id;
-  document["source"] = event.source;
+  JsonObject document;
+  document.reserve(object->size() + 2);
+  for (const auto& member : *object) {
+    if (!member.value().is_null() || member.key() == "data") document.emplace(member.key(), member.value());
+  }
   document["time"] = event.time;
   document["traceid"] = event.trace_id;
   event.document = std::move(document);

@@ -1,5 +1,5 @@
-// CloudEvents 1.0 in structured JSON mode (SPEC section 1): validation, defaults
-// (id, source, specversion, time) and the trace id every event carries.
+// CloudEvents 1.0 in structured JSON mode (SPEC section 1), checked strictly:
+// validation, the `time` default and the trace id every event carries.
 #pragma once
 
 #include "common/json.hpp"
@@ -17,8 +17,8 @@ inline constexpr std::size_t kMaxAttributeLength = 256;
 
 /// One accepted event. `document` is what is stored and what triggers and `${ }`
 /// expressions see as `event`: the CloudEvent object as received (extension
-/// attributes included) with `specversion`, `id`, `source`, `time` filled in and
-/// `traceid` set to `trace_id`.
+/// attributes included, attributes given as null left out) with `time` filled in
+/// and `traceid` set to `trace_id`.
 struct Event {
   std::string id;
   std::string source;
@@ -26,7 +26,7 @@ struct Event {
   std::string specversion;
   std::string time;      // RFC 3339, as given or the time of parsing (UTC, milliseconds)
   std::string trace_id;  // 32 lower-case hex digits, never all zero
-  Json data;
+  Json data;             // `data` as given; null when absent (or when the event has `data_base64`)
   Json document;
 };
 
@@ -36,19 +36,28 @@ struct ParseResult {
   std::string error;  // empty when `event` is set
 };
 
-/// Validates one CloudEvent and fills in its defaults. Rules:
-/// - it is a JSON object; `type` (non-empty string) and `data` (any JSON, null
-///   included) are required;
-/// - `specversion`, if present, is the string "1.0" (default "1.0");
-/// - `id` (default: a new UUID) and `source` (default "weft"), if present, are
-///   non-empty strings of at most kMaxAttributeLength bytes, as is `type`;
+/// Validates one CloudEvent 1.0 (JSON format) strictly; what a producer must give
+/// is never filled in. Rules, checked in this order (the first broken one is the error):
+/// - it is a JSON object; an attribute given as null counts as absent (JSON format
+///   section 2.2), except `data`, where null is a payload;
+/// - `specversion` is required and is the string "1.0";
+/// - `id`, `source` and `type` are required non-empty strings of at most
+///   kMaxAttributeLength bytes;
 /// - `time`, if present, is an RFC 3339 timestamp string (`2026-11-21T10:30:00Z`,
 ///   fraction and offset allowed); default: now;
+/// - `datacontenttype`, if present, is an RFC 2046 media type (`type/subtype`,
+///   optional `; name=value` parameters);
+/// - `dataschema`, if present, is an absolute URI; `subject`, if present, a non-empty string;
+/// - `data` (any JSON) is optional; `data_base64`, if present, is a base64 string,
+///   and never comes with `data`;
+/// - any other member is an extension attribute: its name is 1 to 20 lower-case
+///   letters or digits, its value a string, a boolean or an integer in the
+///   CloudEvents Integer range (32-bit signed); objects, arrays and fractions are refused;
+/// - no string attribute holds a control character (U+0000-U+001F, U+007F-U+009F);
 /// - the trace id is that of a valid W3C `traceparent`, else a valid `traceid`
 ///   attribute (32 lower-case hex, not all zero), else a new one. Invalid values
 ///   of either are ignored, as W3C trace-context asks of receivers.
-/// `data_base64` (binary data) is not supported: such an event lacks `data`.
-/// Never throws.
+/// Errors name the attribute: `event attribute "id" is required`. Never throws.
 ParseResult parse_event(const Json& value);
 
 /// parse_event on JSON text holding one event object.

@@ -1,9 +1,15 @@
 // The `weft` CLI checked through its output and exit codes (SPEC section 8).
 #include "host_fixture.hpp"
+#include "common/ids.hpp"
+#include "routing/event.hpp"
 
 #include <algorithm>
+#include <filesystem>
+#include <thread>
 
 using weft::test::HostFixture;
+using weft::test::InDirectory;
+using namespace std::chrono_literals;
 
 TEST_CASE("weft validate reports every error as file:line:col and exits 2", "[cli][pg]") {
   HostFixture fx;
@@ -38,7 +44,8 @@ TEST_CASE("bad CLI input gets one clear error and the right exit code", "[cli][p
   CHECK(bad_data.exit_code == 2);
   CHECK(bad_data.err.find("--data: invalid JSON") != std::string::npos);
 
-  const auto bad_events = fx.weft({"emit"}, "{\"type\":\"ok\",\"data\":{}}\n{\"data\":{}}\n");
+  const auto bad_events = fx.weft(
+      {"emit"}, "{\"specversion\":\"1.0\",\"id\":\"e-1\",\"source\":\"cli\",\"type\":\"ok\",\"data\":{}}\n{\"data\":{}}\n");
   CHECK(bad_events.exit_code == 2);
   CHECK(bad_events.err.find("stdin:2:") != std::string::npos);
   CHECK(fx.store().list_executions({}).empty());
@@ -71,11 +78,74 @@ TEST_CASE("bad CLI input gets one clear error and the right exit code", "[cli][p
   }
 }
 
-TEST_CASE("serve refuses invalid definitions with exit code 2", "[cli][pg]") {
+TEST_CASE("weft emit on stdin refuses an invalid CloudEvent with parse_event's message and stores nothing",
+          "[cli][pg]") {
+  HostFixture fx;
+  const auto stored_events = [&] {
+    pqxx::connection db(fx.url());
+    pqxx::nontransaction txn(db);
+    return txn.exec1("SELECT count(*) FROM weft.events")[0].as<int>();
+  };
+  const std::string valid = R"({"specversion":"1.0","id":"e-1","source":"cli","type":"ok","data":{}})";
+  for (const std::string invalid : {
+           R"({"specversion":"1.0","source":"cli","type":"ok","data":{}})",                     // no id
+           R"({"id":"e-2","source":"cli","type":"ok"})",                                          // no specversion
+           R"({"specversion":"1.0","id":"e-2","source":"cli","type":"ok","data":1,"data_base64":"AAEC"})",
+           R"({"specversion":"1.0","id":"e-2","source":"cli","type":"ok","Meta":"x"})",
+           R"({"specversion":"1.0","id":"e-2","source":"cli","type":"ok","meta":{"a":1}})",
+       }) {
+    INFO(invalid);
+    const auto expected = weft::routing::parse_event_text(invalid);
+    REQUIRE_FALSE(expected.event.has_value());
+    const auto emitted = fx.weft({"emit"}, valid + "\n" + invalid + "\n");
+    CHECK(emitted.exit_code == 2);
+    CHECK(emitted.err == "weft emit: stdin:2: " + expected.error + " (no event was stored)\n");
+    CHECK(emitted.out.empty());
+    CHECK(stored_events() == 0);
+  }
+
+  // The valid line alone is stored, as given.
+  const auto accepted = fx.weft({"emit"}, valid + "\n");
+  REQUIRE(accepted.exit_code == 0);
+  CHECK(accepted.out.rfind("accepted cli/e-1 trace ", 0) == 0);
+  CHECK(stored_events() == 1);
+}
+
+TEST_CASE("weft emit --type produces a complete CloudEvent", "[cli][pg]") {
+  HostFixture fx;
+  const auto document_of = [&](const std::string& source, const std::string& id) {
+    pqxx::connection db(fx.url());
+    pqxx::nontransaction txn(db);
+    const auto row = txn.exec_params1("SELECT document::text FROM weft.events WHERE source = $1 AND id = $2",
+                                      source, id);
+    return *weft::parse_json(row[0].as<std::string>());
+  };
+
+  const auto bare = fx.weft({"emit", "--type", "ping"});
+  REQUIRE(bare.exit_code == 0);
+  const auto printed = bare.out.substr(0, bare.out.find(" trace "));  // "accepted weft/<uuid>"
+  REQUIRE(printed.rfind("accepted weft/", 0) == 0);
+  const auto id = printed.substr(std::string("accepted weft/").size());
+  CHECK(weft::is_uuid(id));
+  const auto document = document_of("weft", id);
+  CHECK(document.at("specversion").as_string() == "1.0");
+  CHECK(document.at("type").as_string() == "ping");
+  CHECK_FALSE(document.as_object().contains("data"));  // no --data, no data
+
+  const auto given = fx.weft({"emit", "--type", "ping", "--id", "p-1", "--source", "/cli", "--data", "[1]"});
+  REQUIRE(given.exit_code == 0);
+  CHECK(document_of("/cli", "p-1").at("data") == weft::Json(weft::JsonArray{1}));
+
+  const auto bad_id = fx.weft({"emit", "--type", "ping", "--id", ""});
+  CHECK(bad_id.exit_code == 2);
+  CHECK(bad_id.err == "weft emit: event attribute \"id\" must be a non-empty string of at most 256 bytes\n");
+}
+
+TEST_CASE("serve --strict refuses invalid definitions with exit code 2", "[cli][pg]") {
   HostFixture fx;
   fx.workflow("w.yaml", "id: w\nsteps: [ { id: one, lua: one.lua, retry: { max_attempts: 0 } } ]\n");
   fx.script("one.lua", "return function(ctx, input) return 1 end\n");
-  const auto result = fx.weft({"serve", "--workflows", fx.workflows()});
+  const auto result = fx.weft({"serve", "--workflows", fx.workflows(), "--strict"});
   CHECK(result.exit_code == 2);
   CHECK(result.err.find("w.yaml:") != std::string::npos);
 }
@@ -147,4 +217,81 @@ TEST_CASE("weft start --wait returns once the execution finished, with its statu
   CHECK(bad.exit_code == 1);
   CHECK(bad.out.find("\nfailed\n") != std::string::npos);
   CHECK(bad.err.find("ended failed") != std::string::npos);
+}
+
+TEST_CASE("weft start without --workflows starts what running hosts serve, else the newest stored version",
+          "[cli][pg]") {
+  HostFixture fx;
+  const auto say = [&](const std::string& text) {
+    fx.script("say.lua", "return function(ctx, input) return '" + text + "' end\n");
+  };
+  fx.workflow("greet.yaml", "id: greet\nsteps: [ { id: only, lua: say.lua } ]\n");
+  say("v1");
+  const auto v1 = fx.start("greet");  // stores the folder's version, then a newer one
+  say("v2");
+  const auto v2 = fx.start("greet");
+  const auto hash_of = [&](const std::string& execution_id) {
+    const auto detail = fx.store().get_execution(execution_id);
+    REQUIRE(detail.has_value());
+    return detail->content_hash;
+  };
+  REQUIRE(hash_of(v1) != hash_of(v2));
+
+  // From a directory without a workflows folder.
+  const weft::test::TempDir elsewhere;
+  const InDirectory in(elsewhere.path());
+  REQUIRE_FALSE(std::filesystem::exists("workflows"));
+  const auto start = [&](const std::string& expected_hash, bool served) {
+    const auto started = fx.weft({"start", "greet", "--input", R"({"n": 1})"});
+    INFO(started.err);
+    REQUIRE(started.exit_code == 0);
+    const auto id = started.out.substr(0, 36);
+    CHECK(hash_of(id) == expected_hash);
+    const auto note = "no running host serves workflow 'greet'; started its newest stored version";
+    CHECK((started.err.find(note) == std::string::npos) == served);
+    return id;
+  };
+  start(hash_of(v2), false);
+
+  // A host serving the older version: that one starts, not the newest stored.
+  say("v1");
+  auto host = fx.serve();
+  const auto recorded = [&] {
+    pqxx::connection db(fx.url());
+    pqxx::nontransaction txn(db);
+    return txn.exec1("SELECT count(*) FROM weft.served_definitions")[0].as<int>() > 0;
+  };
+  REQUIRE(weft::test::eventually(recorded));
+  const auto on_host = start(hash_of(v1), true);
+  CHECK(fx.finished(on_host).output.as_string() == "v1");
+  // An execution pinned to a version the host never loaded runs too (first claimed here).
+  CHECK(fx.finished(v2).output.as_string() == "v2");
+  // Stopped: back to the newest stored version, said on stderr.
+  REQUIRE(host->stop() == 0);
+  start(hash_of(v2), false);
+
+  // A killed host counts until its lease runs out.
+  host = fx.serve({"--lease", "1s"});
+  REQUIRE(weft::test::eventually(recorded));
+  start(hash_of(v1), true);
+  host->kill_hard();
+  std::this_thread::sleep_for(1500ms);
+  start(hash_of(v2), false);
+}
+
+TEST_CASE("weft start of an unknown workflow fails with exit 1 and names similar ones", "[cli][pg]") {
+  HostFixture fx;
+  fx.workflow("greet.yaml", "id: greet\nsteps: [ { id: only, sleep: 1ms } ]\n");
+  fx.start("greet");
+  const auto unknown = fx.weft({"start", "gret"});
+  CHECK(unknown.exit_code == 1);
+  CHECK(unknown.err.find("unknown workflow 'gret'") != std::string::npos);
+  CHECK(unknown.err.find("(similar: greet)") != std::string::npos);
+  CHECK(std::count(unknown.err.begin(), unknown.err.end(), '\n') == 1);
+  CHECK(unknown.out.empty());
+
+  const auto nothing_alike = fx.weft({"start", "invoices"});
+  CHECK(nothing_alike.exit_code == 1);
+  CHECK(nothing_alike.err.find("unknown workflow 'invoices'") != std::string::npos);
+  CHECK(nothing_alike.err.find("similar") == std::string::npos);
 }

@@ -48,7 +48,10 @@ steps:
   // together, so their read-then-write sections overlap.
   const auto burst = [&](const std::string& type) {
     std::string lines;
-    for (int i = 0; i < kRuns; ++i) lines += R"({"type":")" + type + R"(","data":{"id":1}})" "\n";
+    for (int i = 0; i < kRuns; ++i) {
+      lines += R"({"specversion":"1.0","id":")" + type + "-" + std::to_string(i) + R"(","source":"locks-test","type":")" +
+               type + R"(","data":{"id":1}})" "\n";
+    }
     REQUIRE(fx.weft({"emit"}, lines).exit_code == 0);
     std::vector<weft::store::ExecutionSummary> runs;
     REQUIRE(weft::test::eventually([&] {
