@@ -34,11 +34,12 @@ std::chrono::milliseconds backoff_after(int failures) {
 }  // namespace
 
 Engine::Impl::Impl(EngineOptions options, std::vector<definitions::DefinitionPtr> definitions)
-    : options_(std::move(options)), host_id_(new_uuid()) {
+    : options_(std::move(options)), metrics_(options_.metrics.get()), host_id_(new_uuid()) {
   for (const auto& definition : definitions)
     definitions_[{definition->id, definition->content_hash}] = definition;
   router_ = std::make_shared<const routing::Router>(std::move(definitions));
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (options_.metrics) collector_ = options_.metrics->on_collect([this] { collect_metrics(); });
 }
 
 Engine::Impl::~Impl() {
@@ -55,6 +56,7 @@ void Engine::Impl::start() {
     store::Store store(options_.database_url);
     for (const auto& definition : router_.load()->definitions()) store.save_definition(snapshot_of(*definition));
     store.register_host(host_id_, options_.lease);
+    heartbeat_succeeded();
   }
   lua::VmOptions vm_options;
   vm_options.modules_root = options_.workflows_dir;
@@ -62,6 +64,13 @@ void Engine::Impl::start() {
   store::PoolOptions pool_options;
   pool_options.size = options_.db_pool > 0 ? options_.db_pool : options_.workers;
   pool_options.acquire_timeout = options_.db_pool_timeout;
+  if (metrics_.enabled()) {
+    pool_options.on_acquire = [wait = metrics_.pool_wait, timeouts = metrics_.pool_timeouts](double seconds,
+                                                                                           bool timed_out) {
+      wait->observe(seconds);
+      if (timed_out) timeouts->inc();
+    };
+  }
   connections_ = std::make_unique<store::ConnectionPool>(options_.database_url, pool_options);
   // A lane per four workers: enough parallel writers to keep the database busy,
   // few enough that busy lanes make checkpoints share commits.
@@ -76,6 +85,7 @@ void Engine::Impl::start() {
     name_this_thread("weft-heartbeat");
     heartbeat_loop();
   });
+  started_ = true;
   for (const auto& problem : router_.load()->problems()) spdlog::warn("{}", problem);
   spdlog::info("host {} started: {} workflow(s), {} worker(s), {} database connection(s), lease {}ms", host_id_,
                router_.load()->definitions().size(), options_.workers, pool_options.size, options_.lease.count());
@@ -164,6 +174,8 @@ void Engine::Impl::dispatch_loop() {
           const auto routed = store->route_events(
               kRouteBatch, [&](const auto& event) { return route(event, vm); }, claim);
           for (auto& run : started) launch(run);
+          if (metrics_.events_routed && routed.events > 0)
+            metrics_.events_routed->inc(static_cast<std::uint64_t>(routed.events));
           if (routed.unclaimed > 0) claim_due = true;
           if (routed.concurrency_keys) admission_due_ = true;
           if (routed.events < kRouteBatch) break;
@@ -234,6 +246,7 @@ void Engine::Impl::rejoin(store::Store& store) {
     std::lock_guard lock(active_mutex_);
     for (const auto& [id, run] : active_) dropped.push_back(run);
     active_.clear();
+    active_changed();
   }
   for (const auto& run : dropped) {
     std::lock_guard lock(run->mutex);
@@ -242,6 +255,7 @@ void Engine::Impl::rejoin(store::Store& store) {
   }
   const std::string fresh = new_uuid();
   store.register_host(fresh, options_.lease);
+  heartbeat_succeeded();
   const std::string old = host_id();
   {
     std::lock_guard lock(host_id_mutex_);
@@ -274,10 +288,13 @@ void Engine::Impl::adopt(store::ClaimedExecution record, store::Store& store) {
     store.checkpoint(store::Lease{record.id, host_id_, record.fence}, without_definition(record.id, error));
     return;
   }
+  auto* workflow_metrics = metrics_.workflow(definition);
   auto run = std::make_shared<ExecutionRun>(std::move(record), std::move(definition), host_id_);
+  run->metrics = workflow_metrics;
   {
     std::lock_guard lock(active_mutex_);
     active_[run->record().id] = run;
+    active_changed();
   }
   pool_->post([this, run](WorkerContext& context) { resume(run, context); });
 }
@@ -417,6 +434,7 @@ void Engine::Impl::heartbeat_loop() {
         return;
       }
       last_success = std::chrono::steady_clock::now();
+      heartbeat_succeeded();
     } catch (const std::exception& error) {
       store.reset();
       spdlog::error("heartbeat failed: {}", error.what());
@@ -511,6 +529,7 @@ void Engine::Impl::drain_and_release() {
     std::lock_guard lock(active_mutex_);
     for (const auto& [id, run] : active_) remaining.push_back(run);
     active_.clear();
+    active_changed();
   }
   draining_ = false;
   try {
@@ -528,6 +547,46 @@ void Engine::Impl::drain_and_release() {
   }
 }
 
+EngineStats Engine::Impl::stats() const {
+  EngineStats stats;
+  stats.host_id = host_id();
+  stats.started = started_.load();
+  stats.stopping = stopping_.load();
+  stats.lease = options_.lease;
+  stats.max_active_executions = options_.max_active_executions;
+  stats.active_executions = active_count_.load(std::memory_order_relaxed);
+  if (const auto renewed = last_heartbeat_.load(std::memory_order_relaxed); renewed != 0) {
+    const auto at = std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(renewed));
+    stats.since_heartbeat =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - at);
+  }
+  if (stats.started) {  // the pool exists from then on
+    const auto pool = connections_->stats();
+    stats.pool = EngineStats::Pool{pool.size, pool.in_use, pool.waiting, pool.timed_out_ever};
+  }
+  for (const auto& [key, breaker] : breakers_.snapshot()) {
+    if (breaker.state == CircuitBreaker::State::Open) stats.open_circuits.push_back(key);
+    if (breaker.state == CircuitBreaker::State::HalfOpen) stats.half_open_circuits.push_back(key);
+  }
+  return stats;
+}
+
+void Engine::Impl::collect_metrics() {
+  metrics_.active_executions->set(active_count_.load(std::memory_order_relaxed));
+  if (started_) {
+    const auto pool = connections_->stats();
+    metrics_.pool_size->set(pool.size);
+    metrics_.pool_in_use->set(pool.in_use);
+    metrics_.pool_idle->set(pool.idle);
+  }
+  for (const auto& [key, breaker] : breakers_.snapshot()) {
+    const double state = breaker.state == CircuitBreaker::State::Open       ? 2
+                         : breaker.state == CircuitBreaker::State::HalfOpen ? 1
+                                                                            : 0;
+    metrics_.breaker_state->labels({key}).set(state);
+  }
+}
+
 Engine::Engine(EngineOptions options, std::vector<definitions::DefinitionPtr> definitions)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(definitions))) {}
 Engine::~Engine() = default;
@@ -538,5 +597,6 @@ void Engine::replace_definitions(std::vector<definitions::DefinitionPtr> definit
   impl_->replace_definitions(std::move(definitions));
 }
 std::string Engine::host_id() const { return impl_->host_id(); }
+EngineStats Engine::stats() const { return impl_->stats(); }
 
 }  // namespace weft::engine

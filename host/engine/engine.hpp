@@ -9,10 +9,16 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
+
+namespace weft::metrics {
+class Registry;
+}
 
 namespace weft::engine {
 
@@ -35,6 +41,29 @@ struct EngineOptions {
   std::chrono::milliseconds drain_timeout{10000};
   /// Runs `plugin:` actions; null: they fail with `unknown_action`.
   std::shared_ptr<const plugins::PluginHost> plugins;
+  /// Where the engine records its metrics (families in engine/engine_metrics.hpp); null: none.
+  std::shared_ptr<metrics::Registry> metrics;
+};
+
+/// What a health check needs to know about the engine, read from memory only.
+struct EngineStats {
+  std::string host_id;
+  bool started = false;   // start() has completed
+  bool stopping = false;  // request_stop() was called: draining, or stopped
+  struct Pool {
+    int size = 0;
+    int in_use = 0;
+    int waiting = 0;             // workers waiting for a connection now
+    std::uint64_t timeouts = 0;  // borrows that gave up, since start
+  } pool;
+  /// Since the host last renewed its lease (a heartbeat, or registering); none before start.
+  std::optional<std::chrono::milliseconds> since_heartbeat;
+  std::chrono::milliseconds lease{0};
+  int active_executions = 0;  // held by this host
+  int max_active_executions = 0;
+  /// Action keys (`lua:<workflow>/<script>`, `plugin:<name>.<action>`) whose circuit is open / half-open.
+  std::vector<std::string> open_circuits;
+  std::vector<std::string> half_open_circuits;
 };
 
 class Engine {
@@ -61,6 +90,10 @@ class Engine {
 
   /// The current identity (it changes when the host rejoins after losing its lease).
   std::string host_id() const;
+
+  /// A snapshot for health checks. Thread-safe, callable at any time (before
+  /// start, while stopping); never touches the database nor waits for a run.
+  EngineStats stats() const;
 
  private:
   class Impl;

@@ -6,6 +6,7 @@
 #include "common/log.hpp"
 #include "engine/circuit_breaker.hpp"
 #include "engine/engine.hpp"
+#include "engine/engine_metrics.hpp"
 #include "engine/execution_run.hpp"
 #include "engine/timer_queue.hpp"
 #include "engine/worker_pool.hpp"
@@ -52,6 +53,8 @@ class Engine::Impl {
   void replace_definitions(std::vector<definitions::DefinitionPtr> definitions);
 
   EngineOptions options_;
+  /// The engine's metric families (all null without EngineOptions::metrics).
+  EngineMetrics metrics_;
   /// This host's current identity (it changes when the host rejoins after
   /// losing its lease). Written by the dispatcher thread only.
   std::string host_id_;
@@ -60,6 +63,9 @@ class Engine::Impl {
     std::lock_guard lock(host_id_mutex_);
     return host_id_;
   }
+  EngineStats stats() const;
+  /// Refreshes the gauges read from elsewhere (pool, breakers, runs held); at each render.
+  void collect_metrics();
 
   // --- engine.cpp: threads, claiming, routing ------------------------------
   void dispatch_loop();
@@ -163,7 +169,8 @@ class Engine::Impl {
   /// On the thread that wrote it: the checkpoint is durable, fenced out or in
   /// doubt. Starts what follows it, then sends the run's next checkpoint.
   void written(const RunPtr& run, const store::Checkpoint& checkpoint, const store::GroupCommit::Outcome& outcome,
-               const Retries& retries, const std::vector<AttemptTarget>& to_run);
+               const Retries& retries, const std::vector<AttemptTarget>& to_run,
+               std::chrono::steady_clock::time_point queued_at);
   void abandon_in_doubt(const RunPtr& run, WorkerContext& context);
   /// Gives the execution back to the database: any host may claim it now.
   void hand_back(const RunPtr& run, WorkerContext& context);
@@ -178,6 +185,10 @@ class Engine::Impl {
 
   std::mutex active_mutex_;
   std::unordered_map<std::string, RunPtr> active_;
+  /// active_.size(), for readers that must not wait for active_mutex_ (stats, metrics).
+  std::atomic<int> active_count_{0};
+  /// With active_mutex_ held, after active_ changed.
+  void active_changed() { active_count_.store(static_cast<int>(active_.size()), std::memory_order_relaxed); }
 
   CircuitBreakers breakers_;  // per action, across all executions on this host
   std::unique_ptr<store::ConnectionPool> connections_;  // outlives the workers that borrow from it
@@ -193,6 +204,12 @@ class Engine::Impl {
   /// Pending executions may be admissible (a run with a concurrency key finished, events routed, ...).
   std::atomic<bool> admission_due_{true};
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> started_{false};  // start() completed: the pool and the threads exist
+  /// When this host last renewed its lease (registration or heartbeat), steady clock; 0: never.
+  std::atomic<std::chrono::steady_clock::rep> last_heartbeat_{0};
+  void heartbeat_succeeded() {
+    last_heartbeat_.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+  }
   std::atomic<bool> draining_{false};
   std::atomic<bool> rejoin_needed_{false};
   std::atomic<bool> heartbeat_done_{false};
@@ -201,6 +218,9 @@ class Engine::Impl {
 
   std::mutex rng_mutex_;
   std::mt19937_64 rng_{std::random_device{}()};
+
+  /// Last: removed (waiting for a render that runs it) before anything it reads goes.
+  metrics::Collector collector_;
 };
 
 }  // namespace weft::engine

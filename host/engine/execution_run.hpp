@@ -56,7 +56,10 @@ struct QueuedWrite {
   store::Checkpoint checkpoint;
   Retries retries;
   std::vector<AttemptTarget> to_run;
+  std::chrono::steady_clock::time_point queued_at = std::chrono::steady_clock::now();
 };
+
+class WorkflowMetrics;
 
 class ExecutionRun {
  public:
@@ -67,6 +70,8 @@ class ExecutionRun {
 
   std::mutex mutex;
   std::atomic<bool> cancel{false};  // interrupts running Lua attempts
+  /// Its workflow version's metric series; null without metrics. Set once, before the run is shared.
+  WorkflowMetrics* metrics = nullptr;
 
   const store::ClaimedExecution& record() const { return record_; }
   /// The triggering event (JSON null when started by API/CLI).

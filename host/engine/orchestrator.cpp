@@ -61,6 +61,16 @@ store::IsolationLevel isolation_of(definitions::Isolation isolation) {
 /// A cancel, a failed step or the deadline: no new step starts; what ran is undone.
 bool ending(const ExecutionRun& run) { return run.failure || run.timed_out || run.cancelled; }
 
+/// Counts an attempt whose outcome apply_outcome recorded (`retry_in`: what it returned).
+void count_attempt(const ExecutionRun& run, AttemptTarget target, const StepOutcome& outcome,
+                   const std::optional<Millis>& retry_in) {
+  if (!run.metrics) return;
+  run.metrics->attempt(target.index, target.compensation,
+                       outcome.ok() ? AttemptOutcome::Completed
+                       : retry_in   ? AttemptOutcome::Retrying
+                                    : AttemptOutcome::Failed);
+}
+
 }  // namespace
 
 void Engine::Impl::write_rows(ExecutionRun& run, AttemptTarget target, store::Checkpoint& checkpoint,
@@ -380,6 +390,7 @@ void Engine::Impl::retire(const ExecutionRun& run) {
   {
     std::lock_guard lock(active_mutex_);
     active_.erase(run.record().id);
+    active_changed();
   }
   // A finished run frees a concurrency slot; pending ones may be admitted now.
   const bool frees_slot = run.definition().concurrency.has_value();
@@ -468,8 +479,10 @@ const store::Checkpoint* Engine::Impl::plan_start(store::ClaimedExecution record
     started.push_back({nullptr, without_definition(record.id, error), {}});
     return &started.back().checkpoint;
   }
+  auto* workflow_metrics = metrics_.workflow(definition);
   auto& start = started.emplace_back(
       StartedRun{std::make_shared<ExecutionRun>(std::move(record), std::move(definition), host_id_), {}, {}});
+  start.run->metrics = workflow_metrics;
   {
     std::lock_guard lock(start.run->mutex);
     LogScope log_scope(log_context(*start.run));
@@ -489,7 +502,9 @@ void Engine::Impl::launch(StartedRun& started) {
   {
     std::lock_guard lock(active_mutex_);
     active_[run->record().id] = run;
+    active_changed();
   }
+  if (run->metrics) run->metrics->started();
   std::lock_guard lock(run->mutex);
   LogScope log_scope(log_context(*run));
   const bool parked = started.checkpoint.park.has_value();
@@ -525,6 +540,7 @@ void Engine::Impl::run_attempt(const RunPtr& run, AttemptTarget target, WorkerCo
   const auto& action = run->action(target);
   LogScope log_scope(log_context(*run, run->attempt_id(target)));
   const auto started = now_millis();
+  const auto began = std::chrono::steady_clock::now();  // finer than `started`, for the duration metric
 
   // A transactional action's SQL and its checkpoint share one transaction.
   const bool is_action = target.compensation ||
@@ -558,9 +574,11 @@ void Engine::Impl::run_attempt(const RunPtr& run, AttemptTarget target, WorkerCo
                               &outbox, &lock_json);
   }
   const auto finished = now_millis();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count();
 
   std::unique_lock lock(run->mutex);
   if (run->done_here()) return;
+  if (run->metrics) run->metrics->attempt_duration(target.index, target.compensation, seconds);
   if (transaction && outcome->ok()) {
     commit_transactional(run, target, *outcome, started, finished, std::move(transaction), outbox, held_lock, lock,
                          context);
@@ -576,8 +594,9 @@ void Engine::Impl::run_attempt(const RunPtr& run, AttemptTarget target, WorkerCo
   if (!outcome->ok() && outcome->error().code == "connection") context.reset_store();
   store::Checkpoint checkpoint;
   Retries retries;
-  if (const auto delay = apply_outcome(*run, target, *outcome, started, finished, checkpoint))
-    retries.emplace_back(target, *delay);
+  const auto delay = apply_outcome(*run, target, *outcome, started, finished, checkpoint);
+  if (delay) retries.emplace_back(target, *delay);
+  count_attempt(*run, target, *outcome, delay);
   if (!lock_info.is_null() || !transaction_info.is_null()) {
     JsonObject info = lock_info.is_null() ? JsonObject{} : lock_info.as_object();
     if (!transaction_info.is_null()) info["transaction"] = transaction_info;
@@ -603,15 +622,20 @@ std::optional<StepOutcome> Engine::Impl::take_lock(ExecutionRun& run, AttemptTar
   const std::string holder = run.record().id + ":" + run.attempt_id(target);
   const auto started = std::chrono::steady_clock::now();
   auto pause = Millis{10};
+  bool waiting = false;
   try {
     for (;;) {
       if (const auto token = context.attempt_store().try_lock(name, holder, spec.ttl)) {
         held = HeldLock{name, *token,
                         std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - started).count()};
+        if (metrics_.lock_wait) metrics_.lock_wait->observe(EngineMetrics::seconds_since(started));
         return std::nullopt;
       }
+      if (!waiting && run.metrics) run.metrics->lock_waited(target.index, target.compensation);
+      waiting = true;
       const auto waited = std::chrono::steady_clock::now() - started;
       if (waited >= spec.wait || run.cancel) {
+        if (metrics_.lock_wait) metrics_.lock_wait->observe(EngineMetrics::seconds_since(started));
         return StepOutcome::failure(StepError{
             run.cancel ? "cancelled" : "lock_timeout",
             "waited " + format_duration(std::chrono::duration_cast<Millis>(waited)) + " for lock '" + name + "'",
@@ -705,6 +729,7 @@ void Engine::Impl::commit_transactional(const RunPtr& run, AttemptTarget target,
                                         std::unique_ptr<store::StepTransaction> transaction,
                                         const std::vector<Json>& outbox, std::optional<HeldLock>& lock,
                                         std::unique_lock<std::mutex>& run_lock, WorkerContext& context) {
+  const auto queued_at = std::chrono::steady_clock::now();
   // A checkpoint of a parallel branch may still be on its way: the run's
   // checkpoints commit in order, and this one travels with the step's COMMIT.
   run->writing_ended.wait(run_lock, [&] { return !run->writing; });
@@ -768,12 +793,15 @@ void Engine::Impl::commit_transactional(const RunPtr& run, AttemptTarget target,
     run->compensating = saved_compensating;
     store::Checkpoint failed;
     Retries retries;
-    if (const auto delay = apply_outcome(*run, target, StepOutcome::failure(error.error()), started,
-                                         finished, failed))
-      retries.emplace_back(target, *delay);
+    const auto refused = StepOutcome::failure(error.error());
+    const auto delay = apply_outcome(*run, target, refused, started, finished, failed);
+    if (delay) retries.emplace_back(target, *delay);
+    count_attempt(*run, target, refused, delay);
     settle_and_commit(run, context, std::move(failed), retries);
     return;
   }
+  if (metrics_.checkpoint_duration) metrics_.checkpoint_duration->observe(EngineMetrics::seconds_since(queued_at));
+  count_attempt(*run, target, outcome, std::nullopt);
   finish_commit(run, checkpoint);
   dispatch(run, to_run);
 }

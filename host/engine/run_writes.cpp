@@ -22,15 +22,19 @@ void Engine::Impl::commit(const RunPtr& run, WorkerContext& context, QueuedWrite
 
 void Engine::Impl::send(const RunPtr& run, QueuedWrite write) {
   checkpoints_->submit(run->lease(), std::move(write.checkpoint),
-                       [this, run, retries = std::move(write.retries), to_run = std::move(write.to_run)](
-                           const store::Checkpoint& checkpoint, const store::GroupCommit::Outcome& outcome) {
-                         written(run, checkpoint, outcome, retries, to_run);
+                       [this, run, retries = std::move(write.retries), to_run = std::move(write.to_run),
+                        queued_at = write.queued_at](const store::Checkpoint& checkpoint,
+                                                     const store::GroupCommit::Outcome& outcome) {
+                         written(run, checkpoint, outcome, retries, to_run, queued_at);
                        });
 }
 
 void Engine::Impl::written(const RunPtr& run, const store::Checkpoint& checkpoint,
                            const store::GroupCommit::Outcome& outcome, const Retries& retries,
-                           const std::vector<AttemptTarget>& to_run) {
+                           const std::vector<AttemptTarget>& to_run,
+                           std::chrono::steady_clock::time_point queued_at) {
+  if (outcome.written && metrics_.checkpoint_duration)
+    metrics_.checkpoint_duration->observe(EngineMetrics::seconds_since(queued_at));
   std::lock_guard lock(run->mutex);
   LogScope log_scope(log_context(*run));
   if (outcome.failure) {
@@ -102,6 +106,7 @@ void Engine::Impl::finish_commit(const RunPtr& run, const store::Checkpoint& che
   if (!checkpoint.finish) return;
   run->finished = true;
   const auto& finish = *checkpoint.finish;
+  if (run->metrics) run->metrics->finished(finish.status);
   if (finish.status == store::execution_status::kCompleted) {
     spdlog::info("execution {} of {} v{} completed", run->record().id, run->record().workflow,
                  run->record().version);

@@ -23,10 +23,16 @@ ConnectionPool::Borrowed ConnectionPool::acquire(std::chrono::milliseconds timeo
   const bool must_wait = idle_.empty() && open_ >= options_.size;
   if (must_wait) {
     ++stats_.waited;
+    ++stats_.waiting;
     const bool free = returned_.wait_for(lock, timeout,
                                          [&] { return !idle_.empty() || open_ < options_.size; });
+    --stats_.waiting;
     if (!free) {
       ++stats_.timed_out;
+      ++stats_.timed_out_ever;
+      lock.unlock();
+      if (options_.on_acquire)
+        options_.on_acquire(std::chrono::duration<double>(Clock::now() - started).count(), true);
       throw PoolTimeout("no database connection became free within " +
                         std::to_string(timeout.count()) + "ms (all " +
                         std::to_string(options_.size) + " of the host's pool are in use; raise --db-pool)");
@@ -57,7 +63,10 @@ ConnectionPool::Borrowed ConnectionPool::acquire(std::chrono::milliseconds timeo
     stats_.wait_ms_total += wait_ms;
     stats_.wait_ms_max = std::max(stats_.wait_ms_max, wait_ms);
   }
-  return Borrowed(this, std::move(store), must_wait ? wait_ms : 0.0, stats_.in_use);
+  Borrowed borrowed(this, std::move(store), must_wait ? wait_ms : 0.0, stats_.in_use);
+  lock.unlock();
+  if (options_.on_acquire) options_.on_acquire(borrowed.wait_ms() / 1000.0, false);
+  return borrowed;
 }
 
 void ConnectionPool::give_back(std::unique_ptr<Store> store, bool broken) {
@@ -76,15 +85,20 @@ void ConnectionPool::give_back(std::unique_ptr<Store> store, bool broken) {
 
 PoolStats ConnectionPool::stats() const {
   std::lock_guard lock(mutex_);
-  return stats_;
+  PoolStats stats = stats_;
+  stats.idle = static_cast<int>(idle_.size());
+  return stats;
 }
 
 PoolStats ConnectionPool::take_stats() {
   std::lock_guard lock(mutex_);
   PoolStats taken = stats_;
+  taken.idle = static_cast<int>(idle_.size());
   stats_ = PoolStats{};
   stats_.size = taken.size;
   stats_.in_use = taken.in_use;
+  stats_.waiting = taken.waiting;
+  stats_.timed_out_ever = taken.timed_out_ever;
   stats_.peak_in_use = taken.in_use;
   return taken;
 }

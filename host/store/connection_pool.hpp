@@ -11,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -27,12 +28,21 @@ class PoolTimeout : public StoreError {
 struct PoolOptions {
   int size = 4;
   std::chrono::milliseconds acquire_timeout{5000};
+  /// Called (under no lock) after every acquisition with how long it waited
+  /// (0 when a connection was free) and whether it gave up; for metrics. It
+  /// must be cheap and must not throw.
+  std::function<void(double wait_seconds, bool timed_out)> on_acquire;
 };
 
 /// Usage since the pool was made (or since the last take_stats()).
 struct PoolStats {
   int size = 0;
   int in_use = 0;
+  // Now, and since the pool was made (take_stats() keeps them):
+  int idle = 0;                     // open connections nobody has borrowed
+  int waiting = 0;                  // borrowers waiting for a connection
+  std::uint64_t timed_out_ever = 0;  // acquisitions that gave up
+  // Since the pool was made or the last take_stats():
   int peak_in_use = 0;
   std::uint64_t acquired = 0;
   std::uint64_t waited = 0;     // acquisitions that found every connection in use
