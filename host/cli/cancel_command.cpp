@@ -1,3 +1,4 @@
+#include "cli/refusal.hpp"
 #include "cli/args.hpp"
 #include "cli/cli.hpp"
 #include "cli/commands.hpp"
@@ -18,19 +19,10 @@ int run_cancel(const CommandArgs& raw) {
   if (args.positional().size() != 1) throw UsageError("expected exactly one EXECUTION_ID");
   const auto& id = args.positional()[0];
   const auto store = open_store(database_url(args));
-  std::string status;
-  switch (store->request_cancel(id, status)) {
-    case store::Refusal::None:
-      std::printf("cancel requested for %s\n", id.c_str());
-      return kExitOk;
-    case store::Refusal::NotFound: throw RuntimeError("no execution with id '" + id + "'");
-    case store::Refusal::Finished:
-      throw RuntimeError("execution " + id + " already finished (" + status + "); nothing to cancel");
-    case store::Refusal::AlreadyRequested:
-      throw RuntimeError("a cancel of execution " + id + " was already requested (status " + status + ")");
-    default: break;
-  }
-  throw RuntimeError("cannot cancel execution " + id);
+  const auto result = api::cancel_execution(*store, id);
+  throw_if_refused(result);
+  std::printf("%s\n", result.message.c_str());
+  return kExitOk;
 }
 
 }  // namespace weft::cli

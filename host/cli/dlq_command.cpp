@@ -1,3 +1,4 @@
+#include "cli/refusal.hpp"
 #include "cli/args.hpp"
 #include "cli/cli.hpp"
 #include "cli/commands.hpp"
@@ -21,13 +22,7 @@ int list(const Args& args) {
   const auto letters = store->list_dead_letters(limit);
   if (args.has("--json")) {
     JsonArray rows;
-    for (const auto& letter : letters) {
-      auto row = summary_json(letter.summary).as_object();
-      row["step"] = letter.step;
-      row["attempts"] = letter.attempts;
-      row["error"] = letter.error;
-      rows.push_back(std::move(row));
-    }
+    for (const auto& letter : letters) rows.push_back(views::dead_letter_json(letter));
     std::printf("%s\n", to_json_text(rows).c_str());
     return kExitOk;
   }
@@ -51,14 +46,10 @@ int retry(const Args& args) {
   if (args.positional().size() != 2) throw UsageError("expected: weft dlq retry EXECUTION_ID");
   const auto& id = args.positional()[1];
   const auto store = open_store(database_url(args));
-  switch (store->retry_dead_letter(id)) {
-    case store::Refusal::None:
-      std::printf("retrying %s\n", id.c_str());
-      return kExitOk;
-    case store::Refusal::NotFound: throw RuntimeError("no execution with id '" + id + "'");
-    default:
-      throw RuntimeError("execution " + id + " is not in the dead-letter queue (only failed executions are)");
-  }
+  const auto result = api::retry_dead_letter(*store, id);
+  throw_if_refused(result);
+  std::printf("%s\n", result.message.c_str());
+  return kExitOk;
 }
 
 }  // namespace

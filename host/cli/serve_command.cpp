@@ -1,11 +1,14 @@
 #include "cli/args.hpp"
 #include "cli/cli.hpp"
 #include "cli/commands.hpp"
+#include "cli/http_serving.hpp"
 #include "cli/plugin_loading.hpp"
 #include "cli/serve_options.hpp"
 #include "definitions/loader.hpp"
 #include "embedded_db/cluster.hpp"
 #include "engine/engine.hpp"
+#include "metrics/registry.hpp"
+#include "reload/start_definitions.hpp"
 #include "reload/workflow_reloader.hpp"
 #include "store/store.hpp"
 #include "watch/watcher.hpp"
@@ -24,10 +27,14 @@ namespace {
 constexpr const char* kHelp =
     "usage: weft serve [--config weft.yaml] [--workflows DIR] [--plugins DIR] [--db URL]\n"
     "                  [--workers N] [--db-pool N] [--db-pool-timeout 5s] [--lease 15s] [--slow-query 200ms]\n"
-    "                  [--log-format text|json] [--watch]\n"
+    "                  [--log-format text|json] [--watch] [--strict]\n"
+    "                  [--http ADDRESS:PORT [--http-max-body 1MiB] [--tls-cert FILE --tls-key FILE]]\n"
     "runs the host: routes stored events to workflows and executes them until SIGINT/SIGTERM;\n"
     "with --watch, edits to the workflows directory are validated and served without a restart\n"
-    "--plugins DIR loads every *.so in DIR as a C++ plugin (settings: `plugins:` in the config file)";
+    "a workflow whose file has errors serves its last valid version from the database; --strict refuses to start\n"
+    "--plugins DIR loads every *.so in DIR as a C++ plugin (settings: `plugins:` in the config file)\n"
+    "--http serves the HTTP API (events, executions, stream, health, metrics); beyond loopback it needs\n"
+    "WEFT_API_TOKEN, which every request must then send as 'Authorization: Bearer <token>'";
 
 sigset_t stop_signals() {
   sigset_t set;
@@ -41,16 +48,15 @@ sigset_t stop_signals() {
 
 int run_serve(const CommandArgs& raw) {
   const Args args(raw, FlagSpec{{"--config", "--workflows", "--plugins", "--db", "--http", "--workers",
-                                 "--db-pool", "--db-pool-timeout", "--log-format", "--lease", "--slow-query"},
-                                {"--watch", "--help"}});
+                                 "--db-pool", "--db-pool-timeout", "--log-format", "--lease", "--slow-query",
+                                 "--http-max-body", "--tls-cert", "--tls-key"},
+                                {"--watch", "--strict", "--help"}});
   if (args.has("--help")) {
     std::puts(kHelp);
     return kExitOk;
   }
   if (!args.positional().empty()) throw UsageError("unexpected argument '" + args.positional()[0] + "'");
   const auto options = read_serve_options(args);
-  // Not built yet: refuse rather than silently run without what was asked for.
-  if (options.http) throw UsageError("--http: the HTTP API is not available in this build yet");
   setup_logging(options.log_format);
 
   std::error_code ec;
@@ -63,7 +69,7 @@ int run_serve(const CommandArgs& raw) {
     load_options = checked_against(plugin_host);
   }
   auto loaded = definitions::load_directory(options.workflows, load_options);
-  if (!loaded.diagnostics.empty()) {
+  if (!loaded.diagnostics.empty() && options.strict) {
     for (const auto& diagnostic : loaded.diagnostics) std::fprintf(stderr, "%s\n", diagnostic.to_string().c_str());
     throw UsageError(std::to_string(loaded.diagnostics.size()) + " error(s) in " + options.workflows +
                      "; fix them or run 'weft validate'");
@@ -75,6 +81,10 @@ int run_serve(const CommandArgs& raw) {
   } catch (const std::exception& error) {
     throw RuntimeError(error.what());
   }
+  // Without --strict, errors are logged and each workflow whose file has them
+  // serves its last valid version (SPEC section 7, as on a reload).
+  const auto health = std::make_shared<reload::DefinitionHealth>();
+  loaded.definitions = reload::with_last_valid_versions(loaded, url, load_options, *health);
 
   // Signals are taken by one thread with sigtimedwait; every other thread
   // inherits the blocked mask, so no signal interrupts a worker mid-step.
@@ -92,22 +102,30 @@ int run_serve(const CommandArgs& raw) {
   engine_options.workflows_dir = std::filesystem::absolute(options.workflows);
   engine_options.lua_memory_limit_bytes = options.lua_memory_limit_bytes;
   engine_options.plugins = plugin_host;
+  std::shared_ptr<metrics::Registry> registry;
+  if (options.http) registry = std::make_shared<metrics::Registry>();
+  engine_options.metrics = registry;
   engine::Engine engine(engine_options, loaded.definitions);
+  // Checked before the engine starts: a bad --http flag changes nothing.
+  std::unique_ptr<HttpServing> http;
+  if (options.http) http = std::make_unique<HttpServing>(options, url, engine, health, registry);
   try {
     engine.start();
   } catch (const std::exception& error) {
     throw RuntimeError(error.what());
   }
+  if (http) http->start();
   spdlog::info("serving {} workflow(s) from {}; stop with Ctrl-C", loaded.definitions.size(),
                options.workflows);
   reload::log_older_live_versions(url, loaded.definitions);
+  reload::record_served(url, loaded.definitions);
 
   std::unique_ptr<reload::WorkflowReloader> reloader;
   std::unique_ptr<watch::DirectoryWatcher> watcher;
   if (options.watch) {
     // The same spelling of the directory as the first load, so reloads compare file paths like for like.
     reloader = std::make_unique<reload::WorkflowReloader>(engine, options.workflows, url, loaded.definitions,
-                                                          load_options);
+                                                          load_options, health);
     // One root per watched directory, each with its own callback.
     std::vector<watch::WatchedRoot> roots{
         {options.workflows, [&reloader](const std::vector<std::filesystem::path>&) { reloader->reload(); }}};
@@ -135,12 +153,15 @@ int run_serve(const CommandArgs& raw) {
       const int signal = sigtimedwait(&signals, nullptr, &tick);
       if (signal == SIGINT || signal == SIGTERM) {
         spdlog::info("received {}; draining", signal == SIGINT ? "SIGINT" : "SIGTERM");
+        // New requests are refused first; those under way finish while the engine drains.
+        if (http) http->stop_accepting();
         engine.request_stop();
         return;
       }
     }
   });
   const bool clean = engine.wait();
+  if (http) http->stop(std::chrono::seconds(5));
   if (watcher) watcher->stop();
   stopped = true;
   signal_waiter.join();

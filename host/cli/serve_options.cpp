@@ -30,6 +30,12 @@ LogFormat parse_log_format(const std::string& text, const std::string& context) 
   throw UsageError(context + "log format must be text or json, got '" + text + "'");
 }
 
+bool parse_flag(const std::string& text, const std::string& context, const char* what) {
+  if (text == "true" || text == "True" || text == "TRUE") return true;
+  if (text == "false" || text == "False" || text == "FALSE") return false;
+  throw UsageError(context + what + " must be true or false, got '" + text + "'");
+}
+
 std::chrono::milliseconds parse_positive_duration(const std::string& text, const std::string& context) {
   const auto value = parse_duration(text);
   if (!value || value->count() <= 0)
@@ -65,6 +71,9 @@ void apply_config_file(const std::string& file, ServeOptions& options) {
     else if (key == "plugins_dir") options.plugins = text;
     else if (key == "db") options.db = text;
     else if (key == "http") options.http = text;
+    else if (key == "http_max_body") options.http_max_body = parse_size(text, context);
+    else if (key == "tls_cert") options.tls_cert = text;
+    else if (key == "tls_key") options.tls_key = text;
     else if (key == "workers") options.workers = parse_count(text, context, "workers");
     else if (key == "db_pool") options.db_pool = parse_count(text, context, "db_pool");
     else if (key == "db_pool_timeout") options.db_pool_timeout = parse_positive_duration(text, context);
@@ -72,15 +81,45 @@ void apply_config_file(const std::string& file, ServeOptions& options) {
     else if (key == "lease") options.lease = parse_positive_duration(text, context);
     else if (key == "drain_timeout") options.drain_timeout = parse_positive_duration(text, context);
     else if (key == "slow_query") options.slow_query = parse_positive_duration(text, context);
+    else if (key == "strict") options.strict = parse_flag(text, context, "strict");
     else if (key == "lua_memory_limit_mb") options.lua_memory_limit_bytes = static_cast<std::size_t>(parse_count(text, context, "lua_memory_limit_mb")) << 20;
     else
       throw UsageError(where(file, entry.first) + "unknown setting '" + key +
-                       "' (workflows plugins_dir db http workers db_pool db_pool_timeout log_format lease drain_timeout slow_query "
-                       "lua_memory_limit_mb plugins)");
+                       "' (workflows plugins_dir db http http_max_body tls_cert tls_key workers db_pool db_pool_timeout log_format lease drain_timeout slow_query "
+                       "strict lua_memory_limit_mb plugins)");
   }
 }
 
 }  // namespace
+
+std::pair<std::string, unsigned short> parse_listen_address(const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos)
+    throw UsageError("--http: expected ADDRESS:PORT such as 127.0.0.1:8080, got '" + text + "'");
+  std::string host = text.substr(0, colon);
+  const auto port_text = text.substr(colon + 1);
+  int port = -1;
+  const auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc{} || ptr != port_text.data() + port_text.size() || port < 0 || port > 65535)
+    throw UsageError("--http: the port must be a number from 0 to 65535, got '" + port_text + "'");
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.empty()) host = "0.0.0.0";
+  if (host == "localhost") host = "127.0.0.1";
+  return {host, static_cast<unsigned short>(port)};
+}
+
+std::size_t parse_size(const std::string& text, const std::string& context) {
+  std::size_t value = 0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  const std::string unit(ptr, text.data() + text.size());
+  std::size_t scale = 0;
+  if (unit.empty() || unit == "B") scale = 1;
+  else if (unit == "KiB" || unit == "KB" || unit == "k") scale = 1024;
+  else if (unit == "MiB" || unit == "MB" || unit == "m") scale = 1024 * 1024;
+  if (ec != std::errc{} || ptr == text.data() || scale == 0 || value == 0 || value > (1u << 30) / scale)
+    throw UsageError(context + "expected a size from 1 byte to 1GiB such as 1MiB or 65536, got '" + text + "'");
+  return value * scale;
+}
 
 ServeOptions read_serve_options(const Args& args) {
   ServeOptions options;
@@ -89,6 +128,12 @@ ServeOptions read_serve_options(const Args& args) {
   if (const auto value = args.value("--plugins")) options.plugins = *value;
   if (const auto value = args.value("--db")) options.db = *value;
   if (const auto value = args.value("--http")) options.http = *value;
+  if (const auto value = args.value("--http-max-body")) options.http_max_body = parse_size(*value, "--http-max-body: ");
+  if (const auto value = args.value("--tls-cert")) options.tls_cert = *value;
+  if (const auto value = args.value("--tls-key")) options.tls_key = *value;
+  if (options.tls_cert.has_value() != options.tls_key.has_value())
+    throw UsageError("--tls-cert and --tls-key go together");
+  if (options.tls_cert && !options.http) throw UsageError("--tls-cert needs --http");
   if (const auto value = args.value("--workers")) options.workers = parse_count(*value, "--workers: ", "workers");
   if (const auto value = args.value("--db-pool"))
     options.db_pool = parse_count(*value, "--db-pool: ", "the pool size");
@@ -99,6 +144,7 @@ ServeOptions read_serve_options(const Args& args) {
   if (const auto value = args.value("--slow-query"))
     options.slow_query = parse_positive_duration(*value, "--slow-query: ");
   options.watch = args.has("--watch");
+  if (args.has("--strict")) options.strict = true;
   return options;
 }
 

@@ -1,9 +1,9 @@
+#include "api/start_execution.hpp"
 #include "cli/args.hpp"
 #include "cli/cli.hpp"
 #include "cli/commands.hpp"
 #include "cli/database.hpp"
 #include "cli/workflow_lookup.hpp"
-#include "engine/execution_plan.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -16,35 +16,42 @@ int run_start(const CommandArgs& raw) {
   if (args.has("--help")) {
     std::puts("usage: weft start WORKFLOW [--input JSON] [--key K] [--workflows DIR] [--db URL] [--wait]\n"
               "starts an execution (or finds the one holding the key) and prints its id;\n"
+              "the version is the one the running hosts serve (their newest stored one when none runs);\n"
+              "--workflows DIR: the version in DIR instead (stored first);\n"
               "--wait: waits until it finishes, prints its status, exits 1 unless it completed");
     return kExitOk;
   }
   if (args.positional().size() != 1) throw UsageError("expected exactly one WORKFLOW");
-  engine::PlanRequest request;
+  api::StartRequest request;
+  request.workflow = args.positional()[0];
   if (const auto input = args.value("--input")) {
     std::string error;
     auto parsed = parse_json(*input, &error);
     if (!parsed) throw UsageError("--input: " + error);
     request.input = std::move(*parsed);
-  } else {
-    request.input = JsonObject{};
   }
   if (const auto key = args.value("--key")) {
     if (key->empty()) throw UsageError("--key must not be empty");
     request.key = *key;
   }
-  const auto definition =
-      find_workflow(args.value("--workflows").value_or("workflows"), args.positional()[0]);
-
-  lua::Vm vm;
-  const auto plan = engine::plan_execution(*definition, request, vm);
-  if (!plan.execution) throw UsageError(plan.error);
+  const auto workflows = args.value("--workflows");
+  const auto definition = workflows ? find_workflow(*workflows, request.workflow) : nullptr;
 
   const auto store = open_store(database_url(args));
-  store->save_definition(engine::snapshot_of(*definition));
-  const auto result = store->start_execution(*plan.execution);
+  lua::Vm vm;
+  api::StartedExecution result;
+  try {
+    result = definition ? api::start_execution(*store, *definition, request, vm)
+                        : api::start_execution(*store, request, vm);
+  } catch (const api::StartError& error) {
+    if (error.reason() == api::StartError::Reason::InvalidRequest) throw UsageError(error.what());
+    throw RuntimeError(error.what());
+  }
+  if (result.source == api::VersionSource::NewestStored)
+    std::fprintf(stderr, "no running host serves workflow '%s'; started its newest stored version %s\n",
+                 result.workflow.c_str(), result.version.c_str());
   if (!result.created)
-    std::fprintf(stderr, "an execution with key '%s' already exists\n", plan.execution->key->c_str());
+    std::fprintf(stderr, "an execution with key '%s' already exists\n", result.key.value_or("").c_str());
   std::printf("%s\n", result.execution_id.c_str());
   if (!args.has("--wait")) return kExitOk;
   std::fflush(stdout);

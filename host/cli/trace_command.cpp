@@ -21,16 +21,7 @@ int run_trace(const CommandArgs& raw) {
   const auto entries = store->trace(trace_id);
   if (entries.empty()) throw RuntimeError("nothing recorded for trace '" + trace_id + "'");
   if (args.has("--json")) {
-    JsonArray timeline;
-    for (const auto& entry : entries) {
-      timeline.push_back(JsonObject{{"at", format_time(entry.at)},
-                                    {"kind", entry.kind},
-                                    {"execution_id", entry.execution_id},
-                                    {"workflow", entry.workflow},
-                                    {"step", entry.step_id},
-                                    {"detail", entry.detail}});
-    }
-    std::printf("%s\n", to_json_text(JsonObject{{"trace_id", trace_id}, {"timeline", timeline}}).c_str());
+    std::printf("%s\n", to_json_text(views::trace_json(trace_id, entries)).c_str());
     return kExitOk;
   }
   const auto origin = entries.front().at;

@@ -162,6 +162,7 @@ LoadResult parse_definition(const std::string& file, const std::string& yaml, co
   } catch (const std::exception& error) {
     reader.error(SourceLocation{file, 0, 0}, std::string("could not load the workflow: ") + error.what());
   }
+  result.declared_id = definition->id;
   if (!result.diagnostics.empty()) {
     sort_diagnostics(result.diagnostics, file);
     return result;

@@ -125,6 +125,7 @@ DirectoryLoad load_directory(const fs::path& root, const LoadOptions& options) {
   std::vector<DefinitionPtr> loaded;
   for (const auto& file : files) {
     auto one = load_file(file, options);
+    if (!one.definition) result.invalid_files.push_back(InvalidFile{file, one.declared_id, one.diagnostics});
     for (auto& diagnostic : one.diagnostics) result.diagnostics.push_back(std::move(diagnostic));
     if (one.definition) loaded.push_back(std::move(one.definition));
   }
@@ -143,8 +144,9 @@ DirectoryLoad load_directory(const fs::path& root, const LoadOptions& options) {
         if (other == definition) continue;
         others += (others.empty() ? "" : ", ") + position(other->location);
       }
-      result.diagnostics.push_back(
-          Diagnostic{definition->location, "workflow id `" + id + "` is also defined at " + others});
+      Diagnostic duplicate{definition->location, "workflow id `" + id + "` is also defined at " + others};
+      result.invalid_files.push_back(InvalidFile{definition->source.path, id, {duplicate}});
+      result.diagnostics.push_back(std::move(duplicate));
     }
   }
   return result;

@@ -10,6 +10,7 @@ namespace weft::reload {
 ReloadPlan plan_reload(const std::vector<definitions::DefinitionPtr>& serving, definitions::DirectoryLoad loaded) {
   ReloadPlan plan;
   plan.diagnostics = std::move(loaded.diagnostics);
+  plan.invalid_files = std::move(loaded.invalid_files);
   std::map<std::string, definitions::DefinitionPtr> fresh;
   std::set<std::string> files_with_valid_definition;
   for (const auto& definition : loaded.definitions) {

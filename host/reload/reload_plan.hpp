@@ -22,6 +22,7 @@ struct ReloadPlan {
   std::vector<definitions::DefinitionPtr> removed;  // its file is gone, and no other file defines it
   std::vector<definitions::DefinitionPtr> kept;     // its file has errors: the previous version stays
   Diagnostics diagnostics;                          // everything the directory load reported
+  std::vector<definitions::InvalidFile> invalid_files;  // the files among them that gave no definition
 
   bool changes_serving() const { return !added.empty() || !changed.empty() || !removed.empty(); }
 };

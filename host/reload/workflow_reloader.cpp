@@ -1,6 +1,7 @@
 #include "reload/workflow_reloader.hpp"
 
 #include "reload/reload_plan.hpp"
+#include "reload/start_definitions.hpp"
 #include "store/store.hpp"
 
 #include <spdlog/spdlog.h>
@@ -66,12 +67,18 @@ void log_older_live_versions(const std::string& database_url,
 
 WorkflowReloader::WorkflowReloader(engine::Engine& engine, std::filesystem::path workflows_dir,
                                    std::string database_url, std::vector<definitions::DefinitionPtr> serving,
-                                   definitions::LoadOptions options)
+                                   definitions::LoadOptions options, std::shared_ptr<DefinitionHealth> health)
     : engine_(engine),
       workflows_dir_(std::move(workflows_dir)),
       database_url_(std::move(database_url)),
       serving_(std::move(serving)),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      health_(std::move(health)) {
+  // Served from the database at start because their files have errors: as if kept by a reload.
+  if (health_) {
+    for (const auto& stale : health_->stale()) with_errors_.insert(stale.workflow);
+  }
+}
 
 void WorkflowReloader::reload() {
   std::error_code ec;
@@ -88,7 +95,10 @@ void WorkflowReloader::reload() {
                  version_label(*kept));
   }
   log_recovered(plan);
+  auto stale = stale_definitions(plan.kept, plan.invalid_files);
   if (!plan.changes_serving()) {
+    if (health_) health_->set(std::move(stale));
+    if (!served_recorded_) served_recorded_ = record_served(database_url_, serving_);
     if (plan.diagnostics.empty()) {
       spdlog::debug("reload: no definition changed");
     } else {
@@ -99,6 +109,8 @@ void WorkflowReloader::reload() {
   }
   engine_.replace_definitions(plan.serving);  // throws before swapping anything
   serving_ = plan.serving;
+  if (health_) health_->set(std::move(stale));
+  served_recorded_ = record_served(database_url_, serving_);
   log_changes(plan);
 }
 

@@ -6,8 +6,10 @@
 
 #include "definitions/loader.hpp"
 #include "engine/engine.hpp"
+#include "reload/definition_health.hpp"
 
 #include <filesystem>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -24,9 +26,13 @@ void log_older_live_versions(const std::string& database_url,
 class WorkflowReloader {
  public:
   /// `serving` is what the engine serves now, loaded from `workflows_dir`
-  /// (spelled the same way) with the same `options`.
+  /// (spelled the same way) with the same `options` (with_last_valid_versions
+  /// included). `health`, when given, says which of them serve although their
+  /// file has errors; each reload updates it, and records what serves in the
+  /// database (record_served).
   WorkflowReloader(engine::Engine& engine, std::filesystem::path workflows_dir, std::string database_url,
-                   std::vector<definitions::DefinitionPtr> serving, definitions::LoadOptions options = {});
+                   std::vector<definitions::DefinitionPtr> serving, definitions::LoadOptions options = {},
+                   std::shared_ptr<DefinitionHealth> health = nullptr);
 
   /// Reloads the directory now. Errors in definitions are logged and leave
   /// those workflows on their previous version. Throws store::StoreError when
@@ -45,6 +51,8 @@ class WorkflowReloader {
   std::vector<definitions::DefinitionPtr> serving_;
   definitions::LoadOptions options_;
   std::set<std::string> with_errors_;  // workflows kept on their previous version by the last reload
+  std::shared_ptr<DefinitionHealth> health_;
+  bool served_recorded_ = true;  // false: the last record_served failed; the next reload tries again
 };
 
 }  // namespace weft::reload

@@ -232,6 +232,100 @@ CREATE VIEW weft.attempt_history AS
          attempt_finished_at, attempt_host, attempt_info
     FROM weft.compensations WHERE attempt_finished_at IS NOT NULL;
 )sql"},
+    {10, "the version of each workflow that hosts serve", R"sql(
+-- What a host serves for new executions, so that `weft start` (and the HTTP
+-- API) start the same version without reading any workflows folder. Keyed by
+-- the host's process, not its host id: a host that lost its lease registers
+-- again under a new id and goes on serving the same definitions. A row counts
+-- while its process has a live weft.hosts row.
+ALTER TABLE weft.hosts ADD COLUMN process uuid;
+CREATE INDEX hosts_process ON weft.hosts (process);
+CREATE TABLE weft.served_definitions (
+  process       uuid NOT NULL,
+  workflow      text NOT NULL,
+  content_hash  text NOT NULL,
+  since         timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (workflow, process),
+  FOREIGN KEY (workflow, content_hash) REFERENCES weft.definitions
+);
+CREATE INDEX served_definitions_process ON weft.served_definitions (process);
+)sql"},
+    {11, "indexes for the API's backlog and dead-letter reads", R"sql(
+-- Partial: only live rows (and failed ones) are in them, so reading the
+-- backlog or the dead-letter queue costs what is live, not the whole history.
+CREATE INDEX executions_live ON weft.executions (workflow) WHERE finished_at IS NULL;
+CREATE INDEX executions_failed ON weft.executions (finished_at DESC, id DESC) WHERE status = 'failed';
+)sql"},
+    {12, "status changes for the live stream", R"sql(
+-- Every status change of an execution, step or compensation, in commit-ish
+-- order (seq), for /v1/stream and its Last-Event-ID resumption. Written by
+-- statement-level triggers from the rows each statement changed, so a group
+-- commit of fifty checkpoints adds one insert, not fifty trigger calls. A
+-- statement that changed a status wakes the streams (NOTIFY weft_changes).
+-- UNLOGGED: the stream is a view of the executions, not their record; after a
+-- crash of the server the table is empty and the sequence (logged) goes on,
+-- so ids are never reused and a client resuming from before sees a gap.
+CREATE SEQUENCE weft.change_seq;
+CREATE UNLOGGED TABLE weft.changes (
+  seq           bigint PRIMARY KEY DEFAULT nextval('weft.change_seq'),
+  at            timestamptz NOT NULL DEFAULT clock_timestamp(),
+  execution_id  uuid NOT NULL,
+  step_id       text,  -- null: the execution's own status; compensations as compensate:<step>
+  status        text NOT NULL
+);
+
+CREATE FUNCTION weft.executions_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE changed bigint;
+BEGIN
+  INSERT INTO weft.changes (execution_id, status) SELECT id, status FROM new_rows ORDER BY id;
+  GET DIAGNOSTICS changed = ROW_COUNT;
+  IF changed > 0 THEN PERFORM pg_notify('weft_changes', ''); END IF;
+  RETURN NULL;
+END $$;
+CREATE FUNCTION weft.executions_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE changed bigint;
+BEGIN
+  INSERT INTO weft.changes (execution_id, status)
+  SELECT n.id, n.status FROM new_rows n JOIN old_rows o ON o.id = n.id
+   WHERE o.status IS DISTINCT FROM n.status ORDER BY n.id;
+  GET DIAGNOSTICS changed = ROW_COUNT;
+  IF changed > 0 THEN PERFORM pg_notify('weft_changes', ''); END IF;
+  RETURN NULL;
+END $$;
+CREATE FUNCTION weft.steps_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE changed bigint;
+BEGIN
+  INSERT INTO weft.changes (execution_id, step_id, status)
+  SELECT execution_id, TG_ARGV[0] || step_id, status FROM new_rows ORDER BY seq;
+  GET DIAGNOSTICS changed = ROW_COUNT;
+  IF changed > 0 THEN PERFORM pg_notify('weft_changes', ''); END IF;
+  RETURN NULL;
+END $$;
+CREATE FUNCTION weft.steps_updated() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE changed bigint;
+BEGIN
+  INSERT INTO weft.changes (execution_id, step_id, status)
+  SELECT n.execution_id, TG_ARGV[0] || n.step_id, n.status
+    FROM new_rows n JOIN old_rows o ON o.execution_id = n.execution_id AND o.step_id = n.step_id
+   WHERE o.status IS DISTINCT FROM n.status ORDER BY n.seq;
+  GET DIAGNOSTICS changed = ROW_COUNT;
+  IF changed > 0 THEN PERFORM pg_notify('weft_changes', ''); END IF;
+  RETURN NULL;
+END $$;
+
+CREATE TRIGGER executions_inserted AFTER INSERT ON weft.executions
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION weft.executions_inserted();
+CREATE TRIGGER executions_updated AFTER UPDATE ON weft.executions
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION weft.executions_updated();
+CREATE TRIGGER steps_inserted AFTER INSERT ON weft.steps
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION weft.steps_inserted('');
+CREATE TRIGGER steps_updated AFTER UPDATE ON weft.steps
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION weft.steps_updated('');
+CREATE TRIGGER compensations_inserted AFTER INSERT ON weft.compensations
+  REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION weft.steps_inserted('compensate:');
+CREATE TRIGGER compensations_updated AFTER UPDATE ON weft.compensations
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION weft.steps_updated('compensate:');
+)sql"},
 };
 
 }  // namespace

@@ -35,6 +35,23 @@ std::optional<EpochMillis> optional_millis(const pqxx::field& field) {
   return field.as<EpochMillis>();
 }
 
+DefinitionSnapshot read_definition(const pqxx::row& row, int first) {
+  DefinitionSnapshot snapshot;
+  snapshot.workflow = row[first].c_str();
+  snapshot.content_hash = row[first + 1].c_str();
+  snapshot.version = row[first + 2].c_str();
+  snapshot.source_path = row[first + 3].c_str();
+  snapshot.yaml = row[first + 4].c_str();
+  const Json scripts = json_column(row[first + 5]);
+  if (const auto* object = scripts.if_object()) {
+    for (const auto& entry : *object) {
+      if (entry.value().is_string())
+        snapshot.scripts[std::string(entry.key())] = std::string(entry.value().get_string());
+    }
+  }
+  return snapshot;
+}
+
 StepState read_step_state(const pqxx::row& row, int first) {
   StepState step;
   step.step_id = row[first].c_str();

@@ -35,6 +35,10 @@ Json json_column(const pqxx::field& field);
 std::optional<std::string> optional_text(const pqxx::field& field);
 std::optional<EpochMillis> optional_millis(const pqxx::field& field);
 
+/// A stored definition from the columns workflow, content_hash, version,
+/// source_path, yaml, scripts::text of weft.definitions, starting at `first`.
+DefinitionSnapshot read_definition(const pqxx::row& row, int first);
+
 /// A step's (or compensation's) state from the columns of select_step_states
 /// (or select_compensations), starting at `first`.
 StepState read_step_state(const pqxx::row& row, int first);

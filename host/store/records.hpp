@@ -32,6 +32,20 @@ struct DefinitionSnapshot {
   std::map<std::string, std::string> scripts;  // path as written -> content
 };
 
+/// The version of one workflow that a host serves for new executions.
+struct ServedVersion {
+  std::string workflow;
+  std::string content_hash;
+};
+
+/// The stored version to start when none is named (Store::served_definition).
+struct ServedDefinition {
+  DefinitionSnapshot snapshot;
+  /// Live hosts that serve it; 0 when none serves the workflow and this is
+  /// its newest stored version.
+  int hosts = 0;
+};
+
 /// How many unfinished executions one stored version of a workflow still has.
 struct LiveVersion {
   std::string workflow;
@@ -214,10 +228,57 @@ struct ExecutionDetail {
   std::vector<StepView> steps;  // in the order they started
 };
 
+/// A position in a list ordered newest first: the row's time (microseconds
+/// since the Unix epoch) and id. A page continues strictly after it.
+struct PageKey {
+  std::int64_t at_us = 0;
+  std::string id;
+};
+
+/// Which executions a list (or a bulk action) covers. Times bound `created_at`
+/// ([since, until)); for the dead-letter queue, `finished_at`.
 struct ListFilter {
   std::optional<std::string> workflow;
   std::optional<std::string> status;
   int limit = 50;
+  std::optional<std::string> key = std::nullopt;
+  std::optional<EpochMillis> since = std::nullopt;
+  std::optional<EpochMillis> until = std::nullopt;
+  std::optional<PageKey> after = std::nullopt;
+};
+
+template <typename Row>
+struct Page {
+  std::vector<Row> rows;
+  std::optional<PageKey> next;  // set when more rows follow
+};
+
+/// Unfinished executions of one workflow in one status.
+struct LiveCount {
+  std::string workflow;
+  std::string status;
+  std::int64_t count = 0;
+};
+
+/// One status change of an execution (step empty), a step, or a compensation
+/// (`compensate:<step>`), as the live stream shows it.
+struct ChangeRecord {
+  std::int64_t seq = 0;
+  EpochMillis at = 0;
+  std::string execution_id;
+  std::string workflow;
+  std::string trace_id;
+  std::string step;
+  std::string status;
+};
+
+/// What health and metrics read from the database, in one round trip.
+struct BacklogSnapshot {
+  std::vector<LiveCount> live;
+  std::int64_t dead_letters = 0;
+  std::optional<std::int64_t> oldest_pending_ms;  // age of the oldest claimable execution
+  std::int64_t unrouted_events = 0;
+  std::int64_t live_hosts = 0;
 };
 
 /// One entry of the dead-letter queue.

@@ -86,7 +86,7 @@ VALUES ($1, $2, $3, $4, $5, $6::jsonb) ON CONFLICT DO NOTHING
 )sql"};
 
 inline constexpr Statement kLoadDefinition{"load_definition", R"sql(
-SELECT version, source_path, yaml, scripts::text FROM weft.definitions
+SELECT workflow, content_hash, version, source_path, yaml, scripts::text FROM weft.definitions
  WHERE workflow = $1 AND content_hash = $2
 )sql"};
 
@@ -294,8 +294,9 @@ SELECT c.relname::text FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c
    AND c.reltuples < 100000 AND s.n_live_tup > 2 * greatest(c.reltuples, 0) + 1000
 )sql"};
 
+// `process` is the same for every id one process registers under (see served_definitions).
 inline constexpr Statement kRegisterHost{"register_host", R"sql(
-INSERT INTO weft.hosts (id, hostname, pid, lease_ms) VALUES ($1::uuid, $2, $3, $4)
+INSERT INTO weft.hosts (id, hostname, pid, lease_ms, process) VALUES ($1::uuid, $2, $3, $4, $5::uuid)
 )sql"};
 
 inline constexpr Statement kHeartbeat{"heartbeat", R"sql(
@@ -320,8 +321,10 @@ SELECT (SELECT count(*) FROM freed),
        (SELECT count(*) FROM (SELECT pg_notify('weft_work', '') FROM freed LIMIT 1) n)
 )sql"};
 
+// The process stops serving too: its served_definitions rows go with it.
 inline constexpr Statement kUnregisterHost{"unregister_host", R"sql(
-WITH gone AS (UPDATE weft.hosts SET dead_at = now() WHERE id = $1::uuid RETURNING id),
+WITH gone AS (UPDATE weft.hosts SET dead_at = now() WHERE id = $1::uuid RETURNING id, process),
+unserved AS (DELETE FROM weft.served_definitions s USING gone WHERE s.process = gone.process),
 freed AS (
   UPDATE weft.executions e
      SET owner = NULL, fence = e.fence + 1, available_at = now(), updated_at = now()
@@ -345,15 +348,6 @@ SELECT step_id, attempt, status, error::text,
        (extract(epoch FROM started_at) * 1000)::bigint,
        (extract(epoch FROM finished_at) * 1000)::bigint, info::text
   FROM weft.attempt_history WHERE execution_id = $1::uuid ORDER BY step_id, attempt
-)sql"};
-
-inline constexpr Statement kListExecutions{"list_executions", R"sql(
-SELECT id::text, workflow, version, status, key, trace_id,
-       (extract(epoch FROM created_at) * 1000)::bigint,
-       (extract(epoch FROM finished_at) * 1000)::bigint
-  FROM weft.executions
- WHERE ($1::text IS NULL OR workflow = $1) AND ($2::text IS NULL OR status = $2)
- ORDER BY created_at DESC, id LIMIT $3
 )sql"};
 
 inline constexpr Statement kExecutionsOfTrace{"executions_of_trace", R"sql(

@@ -24,13 +24,16 @@ constexpr std::array kStatements = {
     sql::kSelectStepStates, sql::kNextClaimable,
     sql::kRelease,  sql::kOwnedExecutions,              sql::kRegisterHost,
     sql::kHeartbeat,        sql::kReapHosts,            sql::kUnregisterHost,
-    sql::kGetExecution,     sql::kSelectAttempts,       sql::kListExecutions,
+    sql::kGetExecution,     sql::kSelectAttempts,
     sql::kExecutionsOfTrace, sql::kTrace, sql::kSelectCompensations, sql::kRequestCancel,
     sql::kCancelRequested, sql::kListDeadLetters, sql::kLockDeadLetter, sql::kRetryFailedSteps,
     sql::kRetryFailedCompensations, sql::kReviveExecution, sql::kSelectOpenSignals,
     sql::kSignalTarget, sql::kDeliverSignal, sql::kAdmissionKeys, sql::kLockAdmissionKey, sql::kAdmit,
     sql::kTryLock, sql::kUnlock, sql::kStaleStatistics,
 };
+
+
+}  // namespace
 
 ExecutionSummary read_summary(const pqxx::row& row) {
   ExecutionSummary summary;
@@ -44,8 +47,6 @@ ExecutionSummary read_summary(const pqxx::row& row) {
   summary.finished_at = optional_millis(row[7]);
   return summary;
 }
-
-}  // namespace
 
 Store::Connection::Connection(const std::string& url) : db(url) {
   disable_reactivation(db);
@@ -79,20 +80,7 @@ std::optional<DefinitionSnapshot> Store::load_definition(const std::string& work
     pqxx::nontransaction txn(connection_->db);
     const auto result = txn.exec_prepared(name_of(sql::kLoadDefinition), workflow, content_hash);
     if (result.empty()) return std::nullopt;
-    DefinitionSnapshot snapshot;
-    snapshot.workflow = workflow;
-    snapshot.content_hash = content_hash;
-    snapshot.version = result[0][0].c_str();
-    snapshot.source_path = result[0][1].c_str();
-    snapshot.yaml = result[0][2].c_str();
-    const Json scripts = json_column(result[0][3]);
-    if (const auto* object = scripts.if_object()) {
-      for (const auto& entry : *object) {
-        if (entry.value().is_string())
-          snapshot.scripts[std::string(entry.key())] = std::string(entry.value().get_string());
-      }
-    }
-    return snapshot;
+    return read_definition(result[0], 0);
   });
 }
 
@@ -264,7 +252,7 @@ void Store::register_host(const std::string& host_id, std::chrono::milliseconds 
     gethostname(hostname, sizeof hostname - 1);
     pqxx::nontransaction txn(connection_->db);
     txn.exec_prepared(name_of(sql::kRegisterHost), host_id, std::string(hostname),
-                      static_cast<int>(getpid()), static_cast<long long>(lease.count()));
+                      static_cast<int>(getpid()), static_cast<long long>(lease.count()), this_process());
     return 0;
   });
 }
@@ -396,18 +384,6 @@ Refusal Store::retry_dead_letter(const std::string& execution_id) {
                                                       : execution_status::kRunning));
     txn.commit();
     return Refusal::None;
-  });
-}
-
-std::vector<ExecutionSummary> Store::list_executions(const ListFilter& filter) {
-  return guarded("listing executions", [&] {
-    pqxx::nontransaction txn(connection_->db);
-    std::vector<ExecutionSummary> summaries;
-    for (const auto& row : txn.exec_prepared(name_of(sql::kListExecutions),
-                                             text_or_null(filter.workflow),
-                                             text_or_null(filter.status), filter.limit))
-      summaries.push_back(read_summary(row));
-    return summaries;
   });
 }
 

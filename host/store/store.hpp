@@ -56,6 +56,21 @@ class Store {
                                                     const std::string& content_hash);
   /// Versions of these workflows that still have unfinished executions (for reload reports).
   std::vector<LiveVersion> live_versions(const std::vector<std::string>& workflows);
+  /// Records what this process's host serves for new executions, one version
+  /// per workflow, replacing what it recorded before (the versions must be
+  /// stored). Unregistering the host removes the record.
+  void set_served_definitions(const std::vector<ServedVersion>& serving);
+  /// The version of `workflow` to start when none is named: the one live hosts
+  /// serve (the newest stored if they serve different ones), else the newest
+  /// stored version (`hosts` is 0). nullopt when no version of it is stored.
+  std::optional<ServedDefinition> served_definition(const std::string& workflow);
+  /// The newest stored version of `workflow` (its last valid one).
+  std::optional<DefinitionSnapshot> newest_definition(const std::string& workflow);
+  /// The workflow whose newest stored version was loaded from one of these
+  /// files (`source_path` as recorded); nullopt when none was.
+  std::optional<std::string> workflow_of_file(const std::vector<std::string>& paths);
+  /// Every workflow with a stored version, sorted.
+  std::vector<std::string> stored_workflows();
 
   // --- intake and routing ------------------------------------------------
   /// Stores an event durably; false when (source, id) was already stored.
@@ -162,7 +177,28 @@ class Store {
 
   // --- read side ---------------------------------------------------------
   std::optional<ExecutionDetail> get_execution(const std::string& execution_id);
-  std::vector<ExecutionSummary> list_executions(const ListFilter& filter);
+  /// Newest first: one page of `filter.limit` after `filter.after`.
+  Page<ExecutionSummary> page_executions(const ListFilter& filter);
+  std::vector<ExecutionSummary> list_executions(const ListFilter& filter) { return page_executions(filter).rows; }
+  /// The dead-letter queue, latest failure first, filtered and paged like page_executions.
+  Page<DeadLetter> page_dead_letters(const ListFilter& filter);
+  /// Requests the cancel of every unfinished execution the filter covers
+  /// (limit and page ignored); how many were newly requested.
+  std::int64_t request_cancels(const ListFilter& filter);
+  /// Ids of the dead letters the filter covers (limit and page ignored), at most `cap`.
+  std::vector<std::string> dead_letter_ids(const ListFilter& filter, int cap);
+  /// Backlog, dead letters and hosts, for health and metrics.
+  BacklogSnapshot backlog();
+  /// True when a trivial query answers (readiness).
+  bool ping();
+
+  // --- the live stream's change log ---------------------------------------
+  /// Up to `limit` changes with seq > `after`, in seq order.
+  std::vector<ChangeRecord> changes_after(std::int64_t after, int limit);
+  /// The oldest and newest seq kept (0, 0 when there are none).
+  std::pair<std::int64_t, std::int64_t> change_bounds();
+  /// Deletes up to `batch` changes older than `keep`; how many.
+  std::int64_t trim_changes(std::chrono::milliseconds keep, int batch);
   std::vector<TimelineEntry> trace(const std::string& trace_id);
   /// Executions by status for one trace (for `weft emit` follow-ups and tests).
   std::vector<ExecutionSummary> executions_of_trace(const std::string& trace_id);

@@ -22,6 +22,14 @@ struct Store::Connection {
 
 inline std::string name_of(const sql::Statement& statement) { return std::string(statement.name); }
 
+/// An execution summary from the first eight columns: id workflow version
+/// status key trace_id created_at finished_at (times in epoch milliseconds).
+ExecutionSummary read_summary(const pqxx::row& row);
+
+/// A UUID naming this process in weft.hosts.process and weft.served_definitions:
+/// the same for every host id the process registers under.
+const std::string& this_process();
+
 /// Runs `body` and turns libpqxx exceptions into StoreError with a clear message.
 template <typename Body>
 auto guarded(const char* what, Body&& body) -> decltype(body()) {

@@ -217,6 +217,10 @@ Store::Claimed Store::claim_executions(const std::string& host_id, int limit, co
       claimed[index.at(row[0].c_str())].signals.push_back(
           {row[1].as<std::int64_t>(), row[2].c_str(), json_column(row[3])});
     }
+    // Ends libpqxx's transaction object only (a nontransaction sends nothing):
+    // `start` may read on this connection, inside the claim's transaction (the
+    // engine loads a version it has not loaded yet with Store::load_definition).
+    txn.commit();
     std::vector<Lease> leases;
     std::vector<const Checkpoint*> first_checkpoints;  // of leases[i], kept by the caller
     leases.reserve(claimed.size());

@@ -9,6 +9,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -91,6 +92,24 @@ class HostFixture {
   TempDir dir_;
   std::unique_ptr<store::Store> store_;
   int hosts_ = 0;
+};
+
+/// Runs the test (and the processes it starts) in `directory` until destroyed:
+/// commands that would read `./workflows` find none there.
+class InDirectory {
+ public:
+  explicit InDirectory(const std::filesystem::path& directory) : before_(std::filesystem::current_path()) {
+    std::filesystem::current_path(directory);
+  }
+  ~InDirectory() {
+    std::error_code ec;
+    std::filesystem::current_path(before_, ec);
+  }
+  InDirectory(const InDirectory&) = delete;
+  InDirectory& operator=(const InDirectory&) = delete;
+
+ private:
+  std::filesystem::path before_;
 };
 
 /// The trace id `weft emit` printed ("accepted source/id trace <id>").

@@ -2,6 +2,7 @@
 // executions, executions already started finish on the version they pinned,
 // invalid edits keep the previous version serving, files come and go.
 #include "../host/host_fixture.hpp"
+#include "definitions/loader.hpp"
 
 #include <pqxx/pqxx>
 
@@ -75,10 +76,22 @@ bool parked(HostFixture& fx, const std::string& id) {
   return std::string(row[0].c_str()) == "waiting" && row[1].as<bool>();
 }
 
-std::unique_ptr<HostProcess> serve_greet(HostFixture& fx) {
+/// greet.yaml and its scripts, as version 1.
+void write_greet(HostFixture& fx) {
   fx.workflow("greet.yaml", kGreet);
   fx.script("hello.lua", saying("hello v1"));
   fx.script("bye.lua", saying("bye v1"));
+}
+
+/// greet.yaml with an unknown key on line 8.
+std::string broken_greet() {
+  std::string broken = kGreet;
+  broken.replace(broken.find("  - { id: bye"), 0, "  - { id: oops, lua: bye.lua, retries: 3 }\n");
+  return broken;
+}
+
+std::unique_ptr<HostProcess> serve_greet(HostFixture& fx) {
+  write_greet(fx);
   auto host = fx.serve({"--watch"});
   REQUIRE(logged(*host, "watching " + fx.workflows() + " for changes"));
   return host;
@@ -152,9 +165,7 @@ TEST_CASE("an invalid edit is logged and the previous version keeps serving", "[
   const auto greet_yaml = fs::path(fx.workflows()) / "greet.yaml";
 
   // A bad YAML key: reported as file:line:col, the workflow keeps its version.
-  std::string broken = kGreet;
-  broken.replace(broken.find("  - { id: bye"), 0, "  - { id: oops, lua: bye.lua, retries: 3 }\n");
-  save(fx, "greet.yaml", broken);
+  save(fx, "greet.yaml", broken_greet());
   REQUIRE(logged(*host, "workflow greet has errors; its version " + first.version + " keeps serving"));
   CHECK(logged(*host, "reload: " + greet_yaml.string() + ":8:"));
   auto served = route(fx, "greet", "{}");
@@ -282,4 +293,127 @@ TEST_CASE("an edited example workflow serves within a few seconds (latency is pr
   CHECK(ms(*served) < 5000);
   WARN("edit -> reload logged: " << ms(reloaded) << " ms; edit -> an event routed to the new version: "
                                  << ms(*served) << " ms (includes one `weft emit` process per try)");
+}
+
+TEST_CASE("weft start, from any directory, starts the version the host serves, also after a reload",
+          "[reload][pg]") {
+  HostFixture fx;
+  auto host = serve_greet(fx);
+  // A newer version stored from another folder (`weft start --workflows`): newest, but served by no host.
+  const weft::test::TempDir other;
+  const auto store_elsewhere = [&](const std::string& text) {
+    other.write("greet.yaml", kGreet);
+    other.write("hello.lua", saying(text));
+    other.write("bye.lua", saying(text));
+    REQUIRE(fx.weft({"start", "greet", "--workflows", other.path().string()}).exit_code == 0);
+  };
+  store_elsewhere("elsewhere 1");
+  const auto served_hash = [&] {
+    const auto loaded = weft::definitions::load_file(fs::path(fx.workflows()) / "greet.yaml");
+    REQUIRE(loaded.definition);
+    return loaded.definition->content_hash;
+  };
+  const weft::test::TempDir elsewhere;  // no workflows folder here
+  const weft::test::InDirectory in(elsewhere.path());
+  const auto start = [&] {
+    const auto started = fx.weft({"start", "greet", "--input", R"({"wait": false})"});
+    INFO(started.err);
+    REQUIRE(started.exit_code == 0);
+    CHECK(started.err.find("no running host") == std::string::npos);
+    return fx.finished(started.out.substr(0, 36));
+  };
+  const auto first = start();
+  CHECK(first.content_hash == served_hash());
+  CHECK(first.output.at("said").as_string() == "bye v1");
+
+  save(fx, "bye.lua", saying("bye v2"));
+  REQUIRE(logged(*host, "reload: changed workflow greet: version "));
+  store_elsewhere("elsewhere 2");
+  const auto second = start();
+  CHECK(second.content_hash == served_hash());
+  CHECK(second.content_hash != first.content_hash);
+  CHECK(second.output.at("said").as_string() == "bye v2");
+}
+
+TEST_CASE("at start, a workflow whose file is invalid serves its last valid version, one never stored does not serve",
+          "[reload][pg]") {
+  HostFixture fx;
+  write_greet(fx);
+  fx.workflow("other.yaml", "id: other\non: [ { type: other } ]\nsteps: [ { id: only, lua: bye.lua } ]\n");
+  fx.workflow("plain.yaml", "id: plain\non: [ { type: plain } ]\nsteps: [ { id: only, lua: hello.lua } ]\n");
+  const auto greet_yaml = (fs::path(fx.workflows()) / "greet.yaml").string();
+  const auto last_valid = weft::definitions::load_file(greet_yaml).definition;
+  REQUIRE(last_valid);
+  {
+    auto first = fx.serve();  // stores every version it serves
+    REQUIRE(logged(*first, "serving 3 workflow(s)"));
+    REQUIRE(first->stop() == 0);
+  }
+
+  // greet: a bad key (its id is readable); other: not YAML (known by its file's stored path);
+  // fresh: never valid. The scripts on disk change too: a stored version brings its own.
+  save(fx, "greet.yaml", broken_greet());
+  save(fx, "other.yaml", "id: other\non: [ { type: other }\n");
+  save(fx, "bye.lua", saying("bye v2"));
+  fx.workflow("fresh.yaml", "id: fresh\non: [ { type: fresh } ]\nsteps: [ { id: only, lua: nowhere.lua } ]\n");
+  const auto other_yaml = (fs::path(fx.workflows()) / "other.yaml").string();
+  const auto fresh_yaml = (fs::path(fx.workflows()) / "fresh.yaml").string();
+
+  auto host = fx.serve({"--watch"});
+  REQUIRE(logged(*host, "watching " + fx.workflows() + " for changes"));
+  CHECK(logged(*host, greet_yaml + ":8:"));  // every error is logged as file:line:col
+  CHECK(logged(*host, fresh_yaml + ":3:"));
+  CHECK(logged(*host, "workflow greet has errors (" + greet_yaml + "); its last valid version " +
+                          last_valid->version + " serves, from the database"));
+  CHECK(logged(*host, "workflow other has errors (" + other_yaml + "); its last valid version "));
+  CHECK(logged(*host, "workflow fresh has errors (" + fresh_yaml + ") and no earlier version is stored; it is not served"));
+  CHECK(logged(*host, "serving 3 workflow(s)"));
+
+  // greet's events run on the last valid version, with its own scripts.
+  const auto greeted = route(fx, "greet", R"({"wait": false})");
+  CHECK(greeted.version == last_valid->version);
+  CHECK(fx.finished(greeted.id).output.at("said").as_string() == "bye v1");
+  CHECK(fx.finished(route(fx, "other", "{}").id).output.at("said").as_string() == "bye v1");
+  CHECK(fx.finished(route(fx, "plain", "{}").id).summary.status == "completed");
+  const auto ignored = fx.weft({"emit", "--type", "fresh", "--data", "{}"});
+  REQUIRE(ignored.exit_code == 0);
+  std::this_thread::sleep_for(800ms);
+  CHECK(fx.store().executions_of_trace(trace_of_emit(ignored.out)).empty());
+
+  // `weft start` starts what the host serves.
+  const auto started = fx.weft({"start", "greet", "--input", R"({"wait": false})"});
+  REQUIRE(started.exit_code == 0);
+  CHECK(fx.finished(started.out.substr(0, 36)).content_hash == last_valid->content_hash);
+
+  // Reloads go on from there: the fixed file is a new version of a serving workflow.
+  save(fx, "greet.yaml", kGreet);
+  REQUIRE(logged(*host, "reload: changed workflow greet: version " + last_valid->version + " -> "));
+  const auto fixed = route(fx, "greet", R"({"wait": false})");
+  CHECK(fixed.version != last_valid->version);
+  CHECK(fx.finished(fixed.id).output.at("said").as_string() == "bye v2");
+  CHECK(host->stop() == 0);
+}
+
+TEST_CASE("serve --strict, or strict: true in the config file, refuses to start when a file has errors",
+          "[reload][pg]") {
+  HostFixture fx;
+  write_greet(fx);
+  fx.start("greet", R"({"wait": false})");  // a valid version is stored: without --strict it would serve
+  save(fx, "greet.yaml", broken_greet());
+  const auto greet_yaml = (fs::path(fx.workflows()) / "greet.yaml").string();
+  const auto config = fx.dir().write("weft.yaml", "strict: true\n").string();
+
+  for (const std::vector<std::string>& extra : {std::vector<std::string>{"--strict"},
+                                                std::vector<std::string>{"--config", config}}) {
+    // Bounded: a host that served instead would run until stopped.
+    auto host = fx.serve(extra);
+    REQUIRE(eventually([&] { return !host->running(); }, 15s));
+    CHECK(host->log().find(greet_yaml + ":8:") != std::string::npos);
+    std::vector<std::string> args{"serve", "--workflows", fx.workflows()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto refused = fx.weft(args);
+    CHECK(refused.exit_code == 2);
+    CHECK(refused.err.find(greet_yaml + ":8:") != std::string::npos);
+    CHECK(refused.err.find("1 error(s) in " + fx.workflows()) != std::string::npos);
+  }
 }

@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <map>
+
 namespace fs = std::filesystem;
 using namespace weft::definitions;
 using weft::Millis;
@@ -358,6 +360,40 @@ TEST_CASE("load_directory loads every workflow file, sorted, and rejects duplica
   CHECK(has("broken.yaml:2:8: `steps` must be a list"));
   CHECK(has("one.yaml:1:5: workflow id `twice` is also defined at " + (dir.path() / "sub/two.yaml").string() + ":2:5"));
   CHECK(has("sub/two.yaml:2:5: workflow id `twice` is also defined at " + (dir.path() / "one.yaml").string() + ":1:5"));
+}
+
+TEST_CASE("load_directory names each file that gave no definition, with its id when readable", "[definitions][loader]") {
+  TempDir dir;
+  const std::map<std::string, std::pair<std::string, std::string>> files{  // file: {id, its one step}
+      {"good.yaml", {"good", "sleep: 1s"}},
+      {"bad-step.yaml", {"bad-step", "sleep: soon"}},
+      {"bad-script.yaml", {"bad-script", "lua: missing.lua"}},
+      {"bad-id.yaml", {"Not_Valid", "sleep: 1s"}},
+      {"one.yaml", {"twice", "sleep: 1s"}},
+      {"two.yaml", {"twice", "sleep: 2s"}}};
+  for (const auto& [file, workflow] : files)
+    dir.write(file, "id: " + workflow.first + "\nsteps:\n  - { id: a, " + workflow.second + " }\n");
+  dir.write("bad-yaml.yaml", "id: bad-yaml\nsteps: [ { id: a\n");
+
+  const auto loaded = load_directory(dir.path());
+  REQUIRE(loaded.definitions.size() == 1);
+  std::map<std::string, const InvalidFile*> invalid;
+  for (const auto& file : loaded.invalid_files) invalid[file.file.filename().string()] = &file;
+  REQUIRE(invalid.size() == 6);
+  CHECK(invalid.count("good.yaml") == 0);
+  CHECK(invalid["bad-step.yaml"]->declared_id == "bad-step");
+  CHECK(invalid["bad-script.yaml"]->declared_id == "bad-script");
+  CHECK(invalid["bad-yaml.yaml"]->declared_id.empty());  // the YAML does not parse
+  CHECK(invalid["bad-id.yaml"]->declared_id.empty());    // not a valid id
+  CHECK(invalid["one.yaml"]->declared_id == "twice");
+  CHECK(invalid["two.yaml"]->declared_id == "twice");
+  // Each with its own errors, spelled as the file was listed.
+  CHECK(invalid["bad-step.yaml"]->file == dir.path() / "bad-step.yaml");
+  REQUIRE(invalid["bad-step.yaml"]->diagnostics.size() == 1);
+  CHECK(invalid["bad-step.yaml"]->diagnostics[0].to_string().find("bad-step.yaml:3:") != std::string::npos);
+  REQUIRE(invalid["one.yaml"]->diagnostics.size() == 1);
+  CHECK(invalid["one.yaml"]->diagnostics[0].message.find("is also defined at") != std::string::npos);
+  CHECK(invalid["bad-script.yaml"]->diagnostics[0].message.find("missing.lua") != std::string::npos);
 }
 
 TEST_CASE("load_directory reports a missing root", "[definitions][loader]") {

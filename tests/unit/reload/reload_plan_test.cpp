@@ -1,5 +1,6 @@
 // Which workflows a reload adds, changes, removes or keeps (SPEC section 7),
 // on real files: the plan merges a fresh load of the directory per workflow.
+#include "reload/definition_health.hpp"
 #include "reload/reload_plan.hpp"
 
 #include "support/process.hpp"
@@ -89,6 +90,7 @@ TEST_CASE("an invalid edit keeps that workflow's previous version while valid ed
 
   ws.write("a.yaml", "id: a\nsteps: [ { id: only, lua: a.lua, retry: { max_attempts: zero } } ]\n");
   ws.write("b.lua", "return function(ctx, input) return 2 end\n");
+  ws.write("new.yaml", "id: new\nsteps: nope\n");  // invalid and never served
   auto plan = ws.reload(serving);
   CHECK_FALSE(plan.diagnostics.empty());
   REQUIRE(plan.kept.size() == 1);
@@ -97,6 +99,15 @@ TEST_CASE("an invalid edit keeps that workflow's previous version while valid ed
   CHECK(plan.changed[0].after->id == "b");
   REQUIRE(ids(plan.serving) == std::vector<std::string>{"a", "b"});
   CHECK(plan.serving[0] == serving[0]);
+  // What the health endpoint shows: `a` serves an older version, with its file's first error.
+  CHECK(plan.invalid_files.size() == 2);
+  auto stale = weft::reload::stale_definitions(plan.kept, plan.invalid_files);
+  REQUIRE(stale.size() == 1);
+  CHECK(stale[0].workflow == "a");
+  CHECK(stale[0].file == (ws.root() / "a.yaml").string());
+  CHECK(stale[0].error.rfind((ws.root() / "a.yaml").string() + ":2:", 0) == 0);
+  CHECK(stale[0].content_hash == serving[0]->content_hash);
+  CHECK(stale[0].version == serving[0]->version);
 
   // A script that no longer compiles counts as an error of its workflow too.
   ws.write("a.yaml", flow("a", "a.lua"));
@@ -105,6 +116,14 @@ TEST_CASE("an invalid edit keeps that workflow's previous version while valid ed
   CHECK_FALSE(plan.diagnostics.empty());
   REQUIRE(plan.kept.size() == 1);
   CHECK(plan.kept[0] == serving[0]);
+  stale = weft::reload::stale_definitions(plan.kept, plan.invalid_files);
+  REQUIRE(stale.size() == 1);
+  CHECK(stale[0].error.find("a.lua") != std::string::npos);
+
+  // Fixed: nothing is stale.
+  ws.write("a.lua", kStep);
+  plan = ws.reload(serving);
+  CHECK(weft::reload::stale_definitions(plan.kept, plan.invalid_files).empty());
 }
 
 TEST_CASE("files added and removed add and remove workflows", "[reload]") {

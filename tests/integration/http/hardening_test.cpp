@@ -1,0 +1,144 @@
+// What a hostile or careless client meets: a token beyond loopback, malformed
+// requests, floods, slow clients; /metrics read by promtool; HTTPS.
+#include "http_fixture.hpp"
+
+#include <boost/asio.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+using weft::test::eventually;
+using weft::test::HostFixture;
+using weft::test::HttpClient;
+using weft::test::HttpHost;
+
+namespace {
+
+void trivial_workflow(HostFixture& fx) {
+  fx.workflow("trivial.yaml", "id: trivial\non: [ { type: poke } ]\nsteps:\n  - id: one\n    lua: one.lua\n");
+  fx.script("one.lua", "return function(ctx, input) return 1 end\n");
+}
+
+int shell(const std::string& command) { return std::system(command.c_str()); }
+
+}  // namespace
+
+TEST_CASE("beyond loopback the host needs a token, and every request must carry it", "[http][pg]") {
+  HostFixture fx;
+  trivial_workflow(fx);
+  const auto refused = fx.weft({"serve", "--workflows", fx.workflows(), "--http", "0.0.0.0:0"});
+  CHECK(refused.exit_code == 2);
+  CHECK(refused.err.find("WEFT_API_TOKEN") != std::string::npos);
+
+  HttpHost http(fx, {}, {"WEFT_API_TOKEN=s3cret-token"});
+  // Loopback with a token set: the token is still required (tested through 127.0.0.1 only).
+  auto& client = *http.client;
+  const auto none = client.get("/v1/executions");
+  CHECK(none.status == 401);
+  CHECK(none.error_code() == "unauthorized");
+  CHECK(client.request("GET", "/v1/executions", "", {{"Authorization", "Bearer wrong"}}).status == 401);
+  CHECK(client.request("GET", "/v1/executions", "", {{"Authorization", "Basic s3cret-token"}}).status == 401);
+  CHECK(client.request("GET", "/v1/executions", "", {{"Authorization", "Bearer s3cret-token"}}).status == 200);
+  CHECK(client.request("GET", "/metrics", "", {{"Authorization", "Bearer s3cret-token"}}).status == 200);
+  // The token never reaches the log.
+  CHECK(http.host->log().find("s3cret-token") == std::string::npos);
+}
+
+TEST_CASE("the beyond-loopback listener starts with a token", "[http][pg]") {
+  HostFixture fx;
+  trivial_workflow(fx);
+  std::vector<std::string> args = {"serve", "--workflows", fx.workflows(), "--db", fx.url(), "--http", "0.0.0.0:0"};
+  weft::test::HostProcess host(args, fx.dir().path() / "any.log", {"WEFT_API_TOKEN=t0ken"});
+  const auto port = weft::test::wait_for_http_port(host);
+  HttpClient client("127.0.0.1", port);
+  CHECK(client.get("/healthz").status == 401);
+  CHECK(client.request("GET", "/healthz", "", {{"Authorization", "Bearer t0ken"}}).status == 200);
+}
+
+TEST_CASE("malformed, unknown and oversized requests get one clear 4xx each", "[http][pg]") {
+  HostFixture fx;
+  trivial_workflow(fx);
+  HttpHost http(fx);
+  auto& client = *http.client;
+  const auto unknown = client.get("/v1/nothing-here");
+  CHECK(unknown.status == 404);
+  CHECK(unknown.error_code() == "not_found");
+  const auto method = client.request("DELETE", "/v1/executions");
+  CHECK(method.status == 405);
+  CHECK(method.header("allow").find("GET") != std::string::npos);
+  CHECK(client.post_json("/v1/workflows/trivial/executions", "[1,2").status == 400);
+
+  // Not HTTP at all, a header flood, a bad escape in the path.
+  CHECK(weft::test::raw_exchange(http.port, "HELLO THERE\r\n\r\n").find("400") != std::string::npos);
+  std::string flood = "GET /healthz HTTP/1.1\r\nHost: x\r\n";
+  for (int i = 0; i < 2000; ++i) flood += "X-Flood-" + std::to_string(i) + ": " + std::string(40, 'a') + "\r\n";
+  flood += "\r\n";
+  CHECK(weft::test::raw_exchange(http.port, flood).find("431") != std::string::npos);
+  CHECK(weft::test::raw_exchange(http.port, "GET /v1/%zz HTTP/1.1\r\nHost: x\r\n\r\n").find("400") != std::string::npos);
+
+  // A slow client (headers never finished) holds nothing: others are served at once,
+  // and it is cut off after the read timeout.
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket slow(io);
+  slow.connect({boost::asio::ip::make_address("127.0.0.1"), http.port});
+  boost::asio::write(slow, boost::asio::buffer(std::string("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")));
+  const auto before = std::chrono::steady_clock::now();
+  CHECK(client.get("/healthz").status == 200);
+  CHECK(std::chrono::steady_clock::now() - before < std::chrono::seconds(2));
+  char byte = 0;
+  boost::system::error_code ec;
+  slow.read_some(boost::asio::buffer(&byte, 1), ec);  // blocks until the host closes it (10 s)
+  CHECK(ec == boost::asio::error::eof);
+  CHECK(client.get("/healthz").status == 200);
+}
+
+TEST_CASE("/metrics passes promtool and carries the engine's families", "[http][pg]") {
+  HostFixture fx;
+  trivial_workflow(fx);
+  HttpHost http(fx);
+  auto& client = *http.client;
+  REQUIRE(client.post_json("/v1/events", R"({"specversion":"1.0","id":"m-1","source":"t","type":"poke"})").status == 202);
+  REQUIRE(eventually([&] {
+    return client.get("/metrics").body.find(R"(weft_executions_finished_total{workflow="trivial",status="completed"} 1)") !=
+           std::string::npos;
+  }));
+  const auto metrics = client.get("/metrics");
+  CHECK(metrics.header("content-type").find("text/plain; version=0.0.4") == 0);
+  for (const char* family : {"weft_step_attempts_total", "weft_step_duration_seconds_bucket", "weft_checkpoint_duration_seconds",
+                             "weft_backlog_executions", "weft_dead_letters", "weft_db_pool_connections",
+                             "weft_http_connections", "weft_database_up 1"}) {
+    INFO(family);
+    CHECK(metrics.body.find(family) != std::string::npos);
+  }
+  // No execution id is ever a label value.
+  CHECK(metrics.body.find("execution_id") == std::string::npos);
+  const auto file = fx.dir().write("metrics.txt", metrics.body);
+  REQUIRE(shell("command -v promtool >/dev/null") == 0);
+  CHECK(shell("promtool check metrics < " + file.string() + " >/dev/null 2>&1") == 0);
+}
+
+TEST_CASE("HTTPS with a certificate the client verifies", "[http][pg]") {
+  HostFixture fx;
+  trivial_workflow(fx);
+  const auto dir = fx.dir().path();
+  const auto cert = (dir / "cert.pem").string();
+  const auto key = (dir / "key.pem").string();
+  REQUIRE(shell("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -addext "
+                "subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout " + key + " -out " + cert + " >/dev/null 2>&1") == 0);
+  HttpHost http(fx, {"--tls-cert", cert, "--tls-key", key});
+  HttpClient secure("127.0.0.1", http.port, HttpClient::Options{true, cert, "localhost"});
+  CHECK(secure.get("/healthz").status == 200);
+  // Plain HTTP to the TLS port gets no answer; an unknown certificate is refused by the client.
+  CHECK(weft::test::raw_exchange(http.port, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").find("200") == std::string::npos);
+  HttpClient untrusting("127.0.0.1", http.port, HttpClient::Options{true, "", "localhost"});
+  CHECK_THROWS(untrusting.get("/healthz"));
+
+  // A key that does not match is refused at start with a clear message.
+  const auto other_key = (dir / "other.pem").string();
+  REQUIRE(shell("openssl genrsa -out " + other_key + " 2048 >/dev/null 2>&1") == 0);
+  const auto refused = fx.weft({"serve", "--workflows", fx.workflows(), "--http", "127.0.0.1:0", "--tls-cert", cert,
+                                "--tls-key", other_key});
+  CHECK(refused.exit_code == 1);
+  CHECK(refused.err.find("--tls-key") != std::string::npos);
+}
