@@ -16,7 +16,9 @@ steps:
     lua: busy.lua
 )");
   fx.script("busy.lua", R"(return function(ctx, input)
-  local until_ms = weft.now() + 250
+  -- Long enough that A's queue (8 runs, 2 at a time) outlasts the ten `weft start`
+  -- processes that create the executions, also on a busy machine.
+  local until_ms = weft.now() + 600
   while weft.now() < until_ms do end
   return { sku = input.sku }
 end
