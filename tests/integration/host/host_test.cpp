@@ -333,7 +333,8 @@ steps:
 )");
   fx.script("step.lua", kReturnInput);
   fx.script("slow.lua", R"(return function(ctx, input)
-  local until_ms = weft.now() + 1500
+  -- Long enough to still run after the six `weft start` processes below, also on a busy machine.
+  local until_ms = weft.now() + 4000
   while weft.now() < until_ms do end
   return { attempt = ctx.attempt }
 end
