@@ -1,4 +1,4 @@
-// The `weft` command line (SPEC section 8). Every sub-command returns its exit
+// The `weft` command line. Every sub-command returns its exit
 // code: 0 success, 1 runtime failure, 2 usage or validation error. Errors are
 // one clear line on stderr; nothing below this layer prints to the user.
 #pragma once

@@ -1,4 +1,4 @@
-// The sub-commands of `weft` (SPEC section 8), one file each. Each returns its
+// The sub-commands of `weft`, one file each. Each returns its
 // exit code and throws UsageError / RuntimeError for cli.cpp to report.
 #pragma once
 

@@ -82,7 +82,7 @@ int run_serve(const CommandArgs& raw) {
     throw RuntimeError(error.what());
   }
   // Without --strict, errors are logged and each workflow whose file has them
-  // serves its last valid version (SPEC section 7, as on a reload).
+  // serves its last valid version.
   const auto health = std::make_shared<reload::DefinitionHealth>();
   loaded.definitions = reload::with_last_valid_versions(loaded, url, load_options, *health);
 

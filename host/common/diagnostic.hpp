@@ -1,5 +1,5 @@
 // Where a problem is, and what it is: the `file:line:column: message` form every
-// validation error takes (SPEC section 2).
+// validation error takes.
 #pragma once
 
 #include <string>

@@ -1,4 +1,4 @@
-// Durations and rates as written in definitions (SPEC section 2):
+// Durations and rates as written in definitions:
 // `250ms 5s 10m 2h 1d`, rates `50%` or `0.5`.
 #pragma once
 

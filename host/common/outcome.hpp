@@ -1,5 +1,5 @@
 // A step attempt's result as a value (never an exception that escapes a worker):
-// its output, or an error {code, message, retryable} (SPEC section 3).
+// its output, or an error {code, message, retryable}.
 #pragma once
 
 #include "common/json.hpp"

@@ -1,5 +1,5 @@
 // Which attempt of which step is running: what a step sees of itself as `ctx`,
-// the same for Lua steps (SPEC section 5) and C++ plugin actions (section 6).
+// the same for Lua steps and C++ plugin actions (section 6).
 #pragma once
 
 #include <string>

@@ -1,4 +1,4 @@
-// The validated, immutable model of one workflow definition (SPEC section 2).
+// The validated, immutable model of one workflow definition.
 // No I/O here: loader.hpp builds it from YAML. Everything an execution needs to
 // run exactly the version it started with is inside (including script sources).
 #pragma once

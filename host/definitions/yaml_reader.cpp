@@ -169,7 +169,7 @@ std::optional<SourceLocation> YamlReader::find_after(const YAML::Node& node, std
 }
 
 void YamlReader::error(const SourceLocation& where, std::string message) {
-  // Diagnostics are one line each (SPEC: `file:line:column: message`), whatever
+  // Diagnostics are one line each (`file:line:column: message`), whatever
   // text from the file they quote.
   std::string line;
   line.reserve(message.size());

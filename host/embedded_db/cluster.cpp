@@ -31,7 +31,7 @@ constexpr std::size_t kLogTailLines = 5;
 constexpr const char* kSettingsFile = "weft.conf";
 constexpr const char* kDatabase = "weft";
 
-// The whole error stays one line (SPEC 8), so the log's last lines are joined.
+// The whole error stays one line, so the log's last lines are joined.
 std::string log_tail(const fs::path& log_file, std::uintmax_t from_offset) {
   std::ifstream in(log_file);
   if (!in) return "";

@@ -1,4 +1,4 @@
-// The embedded database of SPEC section 8: a private PostgreSQL cluster under
+// The embedded database: a private PostgreSQL cluster under
 // $WEFT_HOME/pg, reachable only through a Unix socket there, created on first
 // use and started by whichever weft command needs it.
 #pragma once

@@ -1,4 +1,4 @@
-// Circuit breakers (SPEC sections 2 and 3): one breaker per action, kept across all
+// Circuit breakers: one breaker per action, kept across all
 // executions on a host; closed -> open on a failure rate over a sliding time window,
 // open -> half-open after `open_for`, one probe call decides between closed and open.
 #pragma once

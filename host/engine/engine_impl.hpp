@@ -34,7 +34,7 @@ inline LogContext log_context(const ExecutionRun& run, const std::string& step =
   return LogContext{run.record().trace_id, run.record().id, step};
 }
 
-/// A named lock an attempt holds (SPEC section 4).
+/// A named lock an attempt holds.
 struct HeldLock {
   std::string key;
   std::int64_t token = 0;

@@ -1,4 +1,4 @@
-// Retry decisions and backoff (SPEC section 3): delay = min(initial_interval *
+// Retry decisions and backoff: delay = min(initial_interval *
 // backoff^(attempt-1), max_interval), with full jitter drawn from [0, delay].
 #pragma once
 

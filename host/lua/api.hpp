@@ -24,7 +24,7 @@ void open_log_api(lua_State* L);
 /// Pushes `print`, which writes its arguments to the log at info level. [-0, +1]
 void push_print(lua_State* L);
 
-/// Pushes `ctx` for one step attempt (SPEC section 5). Raises when out of memory. [-0, +1]
+/// Pushes `ctx` for one step attempt. Raises when out of memory. [-0, +1]
 void push_step_context(lua_State* L, const StepCall& call);
 
 /// Creates the metatable of ctx.db handles; once per state. [-0, +0]

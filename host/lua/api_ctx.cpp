@@ -1,4 +1,4 @@
-// `ctx` for a step attempt (SPEC section 5), the shared ctx.log table, and
+// `ctx` for a step attempt, the shared ctx.log table, and
 // print, which goes to the same log.
 #include "lua/api.hpp"
 

@@ -1,4 +1,4 @@
-// What a transactional step's `ctx.db` talks to (SPEC sections 4 and 5). The
+// What a transactional step's `ctx.db` talks to. The
 // engine implements it over the step's own transaction; the Lua layer only
 // sees JSON values, never libpqxx.
 #pragma once

@@ -1,6 +1,6 @@
 // One sandboxed LuaJIT state per worker thread (never shared, no global lock).
 // It evaluates `${ }` templates and conditions, and runs Lua step scripts
-// (SPEC section 5) under a deadline and a memory limit. Everything that goes
+// under a deadline and a memory limit. Everything that goes
 // wrong inside comes back as a value (StepOutcome), never as an exception.
 #pragma once
 
@@ -37,7 +37,7 @@ struct Scope {
   const Json* execution = nullptr;  // { id, trace_id, workflow, version }
 };
 
-/// Everything a Lua step receives as `ctx` (SPEC section 5), plus its limits.
+/// Everything a Lua step receives as `ctx`, plus its limits.
 struct StepCall {
   std::string_view script_source;  // the step script: returns function(ctx, input)
   std::string_view chunk_name;     // shown in errors, e.g. "order-fulfilment/steps/reserve.lua"

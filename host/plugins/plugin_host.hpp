@@ -1,4 +1,4 @@
-// C++ worker plugins (SPEC section 6): loads plugin libraries, keeps a registry
+// C++ worker plugins: loads plugin libraries, keeps a registry
 // of `plugin.action` names, and runs actions. A plugin can be replaced while it
 // runs: new calls use the new library, calls in flight finish on the old one,
 // which is unloaded when its last call returns.

@@ -1,5 +1,5 @@
 // Which workflows serve an older version because their file has errors
-// (SPEC section 7, at start and on every reload), for the health endpoint:
+// (at start and on every reload), for the health endpoint:
 // such a host is DEGRADED. Written by `weft serve` at start and by the
 // WorkflowReloader, read from any thread.
 #pragma once

@@ -1,4 +1,4 @@
-// What a reload of the workflows directory changes (SPEC section 7), decided
+// What a reload of the workflows directory changes, decided
 // per workflow: a workflow whose file now has errors keeps its previous
 // version serving, while valid changes to other workflows apply. No I/O but
 // checking which files still exist.

@@ -1,5 +1,5 @@
-// What `weft serve` serves at start when files have errors (SPEC section 7
-// applied at start): a workflow whose file is invalid keeps serving its last
+// What `weft serve` serves at start when files have errors
+// (as on a reload): a workflow whose file is invalid keeps serving its last
 // valid version, the newest one stored in the database. Also the record of
 // what a host serves (weft.served_definitions), which `weft start` reads.
 #pragma once

@@ -1,4 +1,4 @@
-// Hot reload of workflow definitions (`weft serve --watch`, SPEC section 7):
+// Hot reload of workflow definitions (`weft serve --watch`):
 // reloads the whole workflows directory, merges it per workflow (see
 // reload_plan.hpp), hands the result to the engine in one swap and logs what
 // changed, with the live executions each replaced version still has.

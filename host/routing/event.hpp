@@ -1,4 +1,4 @@
-// CloudEvents 1.0 in structured JSON mode (SPEC section 1), checked strictly:
+// CloudEvents 1.0 in structured JSON mode, checked strictly:
 // validation, the `time` default and the trace id every event carries.
 #pragma once
 

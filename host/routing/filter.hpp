@@ -1,4 +1,4 @@
-// Deciding, without Lua, whether one trigger (SPEC section 2, `on:`) accepts an
+// Deciding, without Lua, whether one trigger accepts an
 // event: its `type` and `source` matchers and its `where` clauses. Everything
 // costly (regexes, the split of exact names from globs) is prepared once per
 // trigger, when a Router is built, never per event.

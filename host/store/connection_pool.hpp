@@ -1,5 +1,5 @@
 // A bounded set of database connections shared by all workers of a host
-// (SPEC section 4). A worker borrows one for what it reads and writes, waits at
+// (db_pool). A worker borrows one for what it reads and writes, waits at
 // most `acquire_timeout` when all are in use, and a connection that broke is
 // closed instead of being handed to the next borrower. Control work (dispatch,
 // heartbeats, notifications) keeps its own connections so that a busy pool can

@@ -1,5 +1,5 @@
 // The live-execution count per definition version, reported on every reload
-// (SPEC section 7: no version with live executions goes unnoticed). Kept out
+// (no version with live executions goes unnoticed). Kept out
 // of the prepared hot-path statements: it runs once per reload.
 #include "store/pg_values.hpp"
 #include "store/sql_errors.hpp"

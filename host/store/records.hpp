@@ -78,7 +78,7 @@ struct StartResult {
 /// Attempts of the compensation of step X are recorded as step "compensate:X".
 inline constexpr const char* kCompensationPrefix = "compensate:";
 
-/// Step statuses as stored (SPEC section 3).
+/// Step statuses as stored.
 namespace step_status {
 inline constexpr const char* kRunning = "running";
 inline constexpr const char* kRetrying = "retrying";
@@ -89,7 +89,7 @@ inline constexpr const char* kCompensating = "compensating";
 inline constexpr const char* kCompensated = "compensated";
 }  // namespace step_status
 
-/// Execution statuses as stored (SPEC section 3).
+/// Execution statuses as stored.
 namespace execution_status {
 inline constexpr const char* kPending = "pending";
 inline constexpr const char* kRunning = "running";

@@ -1,4 +1,4 @@
-// SQLSTATE classes (PostgreSQL Appendix A) mapped to step error codes (SPEC section 4).
+// SQLSTATE classes (PostgreSQL Appendix A) mapped to step error codes.
 #include "store/step_transaction.hpp"
 #include "store/sql_errors.hpp"
 #include "store/statement_cache.hpp"

@@ -1,5 +1,5 @@
-// What a step's own SQL may be, checked before anything is sent (SPEC §4,
-// guarantee 3): the step's transaction belongs to the host, which commits it
+// What a step's own SQL may be, checked before anything is sent (exactly-once effects,
+// the host's guarantee): the step's transaction belongs to the host, which commits it
 // with the step's checkpoint, and the connection is pooled, so session state
 // would outlive the step. Internal to store/.
 #pragma once

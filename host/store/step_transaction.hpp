@@ -1,4 +1,4 @@
-// The transaction a `transaction:` step runs its SQL in (SPEC section 4). The
+// The transaction a `transaction:` step runs its SQL in. The
 // host writes the step's checkpoint inside it before COMMIT, so the step's
 // effects and the record that it ran commit together or not at all.
 //
@@ -23,7 +23,7 @@ namespace weft::store {
 
 enum class IsolationLevel : std::uint8_t { ReadCommitted, RepeatableRead, Serializable };
 
-/// A SQL failure inside a step, classified by SQLSTATE (SPEC section 4).
+/// A SQL failure inside a step, classified by SQLSTATE.
 class SqlError : public std::runtime_error {
  public:
   explicit SqlError(StepError error) : std::runtime_error(error.message), error_(std::move(error)) {}

@@ -142,7 +142,7 @@ class Store {
   /// Gives an execution back (e.g. on shutdown): claimable by any host at once.
   bool release(const Lease& lease);
 
-  // --- named locks (SPEC section 4) ---------------------------------------
+  // --- named locks ---------------------------------------
   /// Takes `key` for `holder` for `ttl`; its fencing token, or nullopt while another holds it.
   std::optional<std::int64_t> try_lock(const std::string& key, const std::string& holder,
                                        std::chrono::milliseconds ttl);

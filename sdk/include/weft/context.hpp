@@ -1,4 +1,4 @@
-// What an action sees of its step (SPEC section 6): the same as `ctx` in Lua.
+// What an action sees of its step: the same as `ctx` in Lua.
 // A Context lives for one call; do not keep it or anything it returns.
 #pragma once
 
@@ -33,7 +33,7 @@ class Logger {
 
 /// The step's own transaction (only in `transaction:` steps). Parameters are
 /// bound to `$1..$n`, never interpolated. A failed statement throws weft::Error
-/// with the SPEC section 4 classification (uncaught, it becomes the step's error).
+/// with its SQLSTATE classification (uncaught, it becomes the step's error).
 class Database {
  public:
   explicit Database(const weft_host_api* host) : host_(host) {}

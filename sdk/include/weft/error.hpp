@@ -1,4 +1,4 @@
-// How an action fails (SPEC section 3): throw weft::Failure for a failure that
+// How an action fails: throw weft::Failure for a failure that
 // retrying cannot fix, weft::Error to choose a code and whether to retry. Any
 // other exception is a retryable error with code "error".
 #pragma once

@@ -1,4 +1,4 @@
-// The C++ plugin SDK (SPEC section 6; rules in sdk/README.md).
+// The C++ plugin SDK.
 //
 //   class Charge final : public weft::Action {
 //    public:

@@ -1,4 +1,4 @@
-// The `weft` CLI checked through its output and exit codes (SPEC section 8).
+// The `weft` CLI checked through its output and exit codes.
 #include "host_fixture.hpp"
 #include "common/ids.hpp"
 #include "routing/event.hpp"

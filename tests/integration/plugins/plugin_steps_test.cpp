@@ -1,4 +1,4 @@
-// Plugin steps in a running host (SPEC sections 3, 4 and 6): end to end through
+// Plugin steps in a running host: end to end through
 // `weft serve --plugins`, errors with their retryability, ctx.db() in the
 // step's transaction, compensations, and definitions checked against plugins.
 #include "../host/host_fixture.hpp"

@@ -1,4 +1,4 @@
-// Hot reload with a real `weft serve --watch` (SPEC section 7): edits serve new
+// Hot reload with a real `weft serve --watch`: edits serve new
 // executions, executions already started finish on the version they pinned,
 // invalid edits keep the previous version serving, files come and go.
 #include "../host/host_fixture.hpp"

@@ -1,4 +1,4 @@
-// Named locks (SPEC section 4): shared by hosts, released at commit, lost at ttl, fenced by tokens.
+// Named locks: shared by hosts, released at commit, lost at ttl, fenced by tokens.
 #include "../host/host_fixture.hpp"
 
 #include <pqxx/pqxx>

@@ -1,4 +1,4 @@
-// The host's shared connection pool (SPEC section 4): bounded, waits with a
+// The host's shared connection pool: bounded, waits with a
 // timeout and a clear error, replaces broken connections, and its use shows in
 // each transactional attempt.
 #include "../host/host_fixture.hpp"

@@ -1,4 +1,4 @@
-// Host-owned transactions (SPEC section 4): savepoints, the outbox, SQLSTATE classes.
+// Host-owned transactions: savepoints, the outbox, SQLSTATE classes.
 #include "../host/host_fixture.hpp"
 
 #include <pqxx/pqxx>

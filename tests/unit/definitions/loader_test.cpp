@@ -34,7 +34,7 @@ DefinitionPtr load_inline(const TempDir& dir, const std::string& yaml) {
 
 }  // namespace
 
-TEST_CASE("the SPEC section 2 example loads with everything in place", "[definitions][loader]") {
+TEST_CASE("the full example definition loads with everything in place", "[definitions][loader]") {
   const auto definition = load_ok(spec_example());
   CHECK(definition->id == "order-fulfilment");
   CHECK(definition->version == "3");

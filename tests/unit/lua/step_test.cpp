@@ -37,7 +37,7 @@ struct CtxSources {
 
 }  // namespace
 
-TEST_CASE("ctx carries the SPEC section 5 fields", "[lua][step]") {
+TEST_CASE("ctx carries every documented field", "[lua][step]") {
   Vm vm;
   const CtxSources sources;
   const Json input = json(R"({"amount":10})");

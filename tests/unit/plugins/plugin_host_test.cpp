@@ -1,4 +1,4 @@
-// Loading plugins (SPEC section 6): the ABI check, every refusal, configuration,
+// Loading plugins: the ABI check, every refusal, configuration,
 // and every kind of throw turned into a step error.
 #include "plugin_fixtures.hpp"
 #include "plugins/loaded_plugin.hpp"

@@ -1,4 +1,4 @@
-// Replacing a plugin while it runs (SPEC section 7): calls in flight finish on
+// Replacing a plugin while it runs: calls in flight finish on
 // the old library, new calls use the new one, and the old one is unloaded
 // (shutdown hook, then closed) when its last call returns.
 #include "plugin_fixtures.hpp"

@@ -1,4 +1,4 @@
-// Which workflows a reload adds, changes, removes or keeps (SPEC section 7),
+// Which workflows a reload adds, changes, removes or keeps,
 // on real files: the plan merges a fresh load of the directory per workflow.
 #include "reload/definition_health.hpp"
 #include "reload/reload_plan.hpp"
