@@ -25,13 +25,6 @@ double process_cpu_ms() {
   return ms(usage.ru_utime) + ms(usage.ru_stime);
 }
 
-double percentile(std::vector<double>& values, double fraction) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const auto index = static_cast<std::size_t>(fraction * static_cast<double>(values.size() - 1) + 0.5);
-  return values[std::min(index, values.size() - 1)];
-}
-
 // What order-3's Lua step 2 computes: a ~200-byte document from the order.
 std::string compute_output(const std::string& order_id, int sku, long long stock_left) {
   double amount = 0;

@@ -190,6 +190,10 @@ SELECT EXISTS (SELECT FROM weft.events WHERE routed_at IS NULL)
 )sql")[0][0].as<bool>();
 }
 
+long long BenchDb::stored_events(const std::string& source) {
+  return run_params("SELECT count(*) FROM weft.events WHERE source = $1", source)[0][0].as<long long>();
+}
+
 long long BenchDb::waiting() {
   return run("SELECT count(*) FROM weft.executions WHERE owner IS NULL AND finished_at IS NULL"
              " AND status = 'waiting'")[0][0]

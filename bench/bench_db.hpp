@@ -68,6 +68,8 @@ class BenchDb {
   bool any_unfinished();
   /// Unfinished executions parked with status `waiting`.
   long long waiting();
+  /// Events stored from `source`.
+  long long stored_events(const std::string& source);
   /// Signals every waiting execution of `source` with `name`, as `weft signal` does
   /// (a signals row, wake_seq bumped, available_at now, NOTIFY weft_work), in one commit.
   long long signal_all(const std::string& source, const std::string& name);

@@ -30,7 +30,11 @@ set(rows
   "waiting|seconds,workflows_per_second,p50_ms,p99_ms,write_txns_per_workflow,rss_mb"
   "cold-start|seconds,p50_ms,p99_ms,rss_mb"
   "tx-step@1|seconds,workflows_per_second,p50_ms,p99_ms,write_txns_per_workflow,rss_mb,baseline_workflows_per_second"
-  "tx-raw@1|seconds,workflows_per_second,p50_ms,p99_ms,write_txns_per_workflow")
+  "tx-raw@1|seconds,workflows_per_second,p50_ms,p99_ms,write_txns_per_workflow"
+  "http-intake@50|seconds,workflows_per_second,p50_ms,p99_ms,host_cpu_ms_per_workflow,rss_mb,baseline_workflows_per_second"
+  "order-3@50+http|seconds,workflows_per_second,p50_ms,p99_ms,host_cpu_ms_per_workflow,write_txns_per_workflow,rss_mb"
+  "order-3@50+streams|seconds,workflows_per_second,p50_ms,p99_ms,host_cpu_ms_per_workflow,write_txns_per_workflow,rss_mb"
+  "order-3@50+firehose|seconds,workflows_per_second,p50_ms,p99_ms,host_cpu_ms_per_workflow,write_txns_per_workflow,rss_mb")
 set(all_fields name workflows seconds workflows_per_second p50_ms p99_ms host_cpu_ms_per_workflow
     write_txns_per_workflow rss_mb baseline_workflows_per_second)
 

@@ -2,6 +2,7 @@
 // real `weft serve` of this tree (and the libpqxx baselines), prints a table
 // and optionally writes JSON. See bench/README.md.
 #include "bench_db.hpp"
+#include "http_scenarios.hpp"
 #include "report.hpp"
 #include "scenarios.hpp"
 
@@ -32,7 +33,9 @@ constexpr const char* kUsage =
 // --only takes a group (order-3 runs its baselines too) or a single row.
 const std::vector<std::string> kSelectable = {"order-3",  "order-3@1", "baseline@1", "order-3@50", "baseline@50",
                                               "noop-3",   "fan-out",   "saga",       "waiting",    "cold-start",
-                                              "tx-step",  "tx-step@1", "tx-raw@1"};
+                                              "tx-step",  "tx-step@1", "tx-raw@1",
+                                              "http",     "http-intake@50", "order-3@50+http", "order-3@50+streams",
+                                              "order-3@50+firehose"};
 
 struct Options {
   bool quick = false;
@@ -47,10 +50,12 @@ struct Options {
 struct Sizes {
   long long order3_one, order3_fifty, noop3, fan_out_events, saga, waiting, tx_step;
   int cold_starts;
+  long long intake_events;
+  int stream_clients, firehose_clients;
 };
 
-constexpr Sizes kQuick{100, 300, 300, 6, 200, 200, 100, 2};
-constexpr Sizes kFull{20000, 20000, 20000, 200, 5000, 10000, 1000, 5};  // order-3: 20,000 each (issue 6)
+constexpr Sizes kQuick{100, 300, 300, 6, 200, 200, 100, 2, 1000, 1000, 10};
+constexpr Sizes kFull{20000, 20000, 20000, 200, 5000, 10000, 1000, 5, 20000, 1000, 100};  // order-3: 20,000 each
 
 int parse_int(const std::string& text, const std::string& flag) {
   int value = 0;
@@ -164,6 +169,15 @@ void link_baselines(std::vector<ScenarioResult>& results) {
   link("order-3@1", "baseline@1");
   link("order-3@50", "baseline@50");
   link("tx-step@1", "tx-raw@1");
+  // What stream clients add: host CPU per workflow against the same host without them.
+  const auto* plain = find(results, "order-3@50+http");
+  for (const char* name : {"order-3@50+streams", "order-3@50+firehose"}) {
+    auto* streamed = find(results, name);
+    if (plain && streamed && plain->host_cpu_ms_per_workflow && streamed->host_cpu_ms_per_workflow &&
+        *plain->host_cpu_ms_per_workflow > 0)
+      streamed->extra["cpu_ratio_to_no_streams"] =
+          *streamed->host_cpu_ms_per_workflow / *plain->host_cpu_ms_per_workflow;
+  }
 }
 
 int run(const Options& options) {
@@ -199,6 +213,12 @@ int run(const Options& options) {
       {"cold-start", "cold-start", [&] { return run_cold_start(context, sizes.cold_starts); }},
       {"tx-step", "tx-step@1", [&] { return run_tx_step(context, sizes.tx_step); }},
       {"tx-step", "tx-raw@1", [&] { return run_raw_tx_step(context, sizes.tx_step); }},
+      {"http", "http-intake@50", [&] { return run_http_intake(context, sizes.intake_events, 50); }},
+      {"http", "order-3@50+http", [&] { return run_order3_http(context, sizes.order3_fifty); }},
+      {"http", "order-3@50+streams",
+       [&] { return run_order3_streams(context, sizes.order3_fifty, subscribers_of_own_traces(sizes.stream_clients)); }},
+      {"http", "order-3@50+firehose",
+       [&] { return run_order3_streams(context, sizes.order3_fifty, firehose(sizes.firehose_clients)); }},
   };
   std::vector<ScenarioResult> results;
   int failures = 0;

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <sys/sysinfo.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -135,6 +136,13 @@ void write_json(const std::string& file, const Machine& machine, const std::vect
   std::ofstream out(file);
   if (!out) throw std::runtime_error("cannot write " + file);
   out << boost::json::serialize(document) << "\n";
+}
+
+double percentile(std::vector<double>& values, double fraction) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const auto index = static_cast<std::size_t>(fraction * static_cast<double>(values.size() - 1) + 0.5);
+  return values[std::min(index, values.size() - 1)];
 }
 
 }  // namespace weft::bench

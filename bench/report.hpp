@@ -37,6 +37,9 @@ struct Machine {
   double commit_p50_ms = 0;  ///< one durable single-row commit, measured at the start
 };
 
+/// The value below which `fraction` of `values` lie (sorts them); 0 when empty.
+double percentile(std::vector<double>& values, double fraction);
+
 /// `load_average` is /proc/loadavg read before the first scenario.
 Machine describe_machine(const std::string& postgres_version, bool quick, int workers, std::string load_average);
 std::string read_load_average();

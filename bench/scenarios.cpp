@@ -148,6 +148,7 @@ struct ClosedLoopRun {
   int in_flight = 1;
   std::string expected_status;
   DataOf data;
+  Alongside alongside;
 };
 
 // The driver keeps `in_flight` events outstanding: it inserts events as intake
@@ -156,8 +157,9 @@ ScenarioResult run_closed_loop(const BenchContext& context, const ClosedLoopRun&
   BenchDb db(context.url);
   // A sequential scan per poll took CPU from the host being measured.
   db.prefer_index_scans();
-  WeftHost host(context, workflows_of(context, run.folder), run.scenario);
+  WeftHost host(context, workflows_of(context, run.folder), run.scenario, run.alongside.host_args);
   host.wait_ready(db);
+  auto load = run.alongside.start ? run.alongside.start(host) : nullptr;
   const MeasureWindow window(context.url, &host);
   const long long transactions_before = db.own_transactions();
   long long inserts = 0;
@@ -198,6 +200,7 @@ ScenarioResult run_closed_loop(const BenchContext& context, const ClosedLoopRun&
       last_progress = now;
     }
   }
+  load.reset();
   auto result = conclude(db, host, window, {run.scenario, run.source, run.expected_status, run.workflows,
                                             LatencyFrom::EventReceived, transactions_before, inserts});
   result.note = std::to_string(run.in_flight) +
@@ -230,11 +233,14 @@ std::filesystem::path write_fan_out_workflows(const BenchContext& context) {
 
 }  // namespace
 
-ScenarioResult run_order3(const BenchContext& context, long long workflows, int in_flight) {
-  const std::string source = "bench-order-" + std::to_string(in_flight);
-  return run_closed_loop(context, ClosedLoopRun{"order-3@" + std::to_string(in_flight), "order-3", "order-3",
-                                                source, "bench.order", workflows, in_flight, "completed",
-                                                [source](long long i) { return order_data(i, source + "-"); }});
+ScenarioResult run_order3(const BenchContext& context, long long workflows, int in_flight,
+                          const Alongside& alongside) {
+  const std::string row = alongside.row.empty() ? "order-3@" + std::to_string(in_flight) : alongside.row;
+  const std::string source = alongside.row.empty() ? "bench-order-" + std::to_string(in_flight) : "bench-" + row;
+  return run_closed_loop(context, ClosedLoopRun{row, "order-3", "order-3", source, "bench.order", workflows,
+                                                in_flight, "completed",
+                                                [source](long long i) { return order_data(i, source + "-"); },
+                                                alongside});
 }
 
 ScenarioResult run_noop3(const BenchContext& context, long long workflows) {
@@ -351,7 +357,8 @@ ScenarioResult run_tx_step(const BenchContext& context, long long workflows) {
   const std::string source = "bench-tx";
   auto result = run_closed_loop(context, ClosedLoopRun{"tx-step@1", "tx-step", "tx-step", source, "bench.tx",
                                                        workflows, 1, "completed",
-                                                       [source](long long i) { return order_data(i, source + "-"); }});
+                                                       [source](long long i) { return order_data(i, source + "-"); },
+                                                       Alongside{}});
   BenchDb db(context.url);
   result.extra["step_attempt_mean_ms"] = db.step_attempt_mean_ms(source, "update");
   return result;

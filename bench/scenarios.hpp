@@ -5,10 +5,24 @@
 #include "report.hpp"
 #include "weft_host.hpp"
 
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
 namespace weft::bench {
 
+/// What runs beside a closed loop: extra `weft serve` flags, and load started
+/// once the host is ready (kept alive until the loop ends, then released).
+struct Alongside {
+  std::string row;  // the row's name (also its event source); empty: order-3@N
+  std::vector<std::string> host_args;
+  std::function<std::shared_ptr<void>(WeftHost&)> start;
+};
+
 /// order-3 with `in_flight` events outstanding at a time (closed loop).
-ScenarioResult run_order3(const BenchContext& context, long long workflows, int in_flight);
+ScenarioResult run_order3(const BenchContext& context, long long workflows, int in_flight,
+                          const Alongside& alongside = {});
 /// noop-3: three Lua steps, events pre-loaded.
 ScenarioResult run_noop3(const BenchContext& context, long long workflows);
 /// fan-out: each event matched by 50 workflows, events pre-loaded.

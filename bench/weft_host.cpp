@@ -8,14 +8,14 @@
 namespace weft::bench {
 
 WeftHost::WeftHost(const BenchContext& context, const std::filesystem::path& workflows_dir,
-                   const std::string& log_name)
+                   const std::string& log_name, const std::vector<std::string>& extra_args)
     : spawned_(std::chrono::steady_clock::now()), log_(context.home / "logs" / (log_name + ".log")) {
   std::filesystem::create_directories(log_.parent_path());
-  process_ = std::make_unique<ChildProcess>(
-      context.weft,
-      std::vector<std::string>{"serve", "--workflows", workflows_dir.string(), "--db", context.url, "--workers",
-                               std::to_string(context.workers)},
-      Environment{"WEFT_HOME=" + context.home.string()}, log_);
+  std::filesystem::remove(log_);  // a port or error logged by an earlier run must not be read
+  std::vector<std::string> args{"serve", "--workflows", workflows_dir.string(), "--db", context.url, "--workers",
+                                std::to_string(context.workers)};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  process_ = std::make_unique<ChildProcess>(context.weft, args, Environment{"WEFT_HOME=" + context.home.string()}, log_);
 }
 
 double WeftHost::wait_ready(BenchDb& db, std::chrono::seconds timeout) {

@@ -25,12 +25,14 @@ struct BenchContext {
 
 class WeftHost {
  public:
-  /// Starts `weft serve --workflows <workflows_dir> --workers <workers>` on the bench database.
-  WeftHost(const BenchContext& context, const std::filesystem::path& workflows_dir, const std::string& log_name);
+  /// Starts `weft serve --workflows <workflows_dir> --workers <workers> <extra_args>` on the bench database.
+  WeftHost(const BenchContext& context, const std::filesystem::path& workflows_dir, const std::string& log_name,
+           const std::vector<std::string>& extra_args = {});
   /// Polls weft.hosts until this process's row appears; seconds since the spawn.
   double wait_ready(BenchDb& db, std::chrono::seconds timeout = std::chrono::seconds(60));
   ProcessUsage usage() const { return usage_of(process_->pid()); }
   pid_t pid() const { return process_->pid(); }
+  const std::filesystem::path& log() const { return log_; }
   /// SIGTERM and wait for the drain.
   void stop() { process_->stop(); }
 

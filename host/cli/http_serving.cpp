@@ -69,6 +69,7 @@ HttpServing::HttpServing(const ServeOptions& options, const std::string& databas
   api_options.workers = static_cast<std::size_t>(server_options.handler_threads);
   api_options.workflows_dir = options.workflows;
   api_options.metrics = metrics;
+  api_options.stream_buffer_bytes = options.http_stream_buffer;
   api_options.host_health = [&engine] { return host_health(engine); };
   api_options.stale_definitions = [definitions] {
     std::vector<http_api::StaleDefinition> stale;
@@ -88,12 +89,16 @@ HttpServing::HttpServing(const ServeOptions& options, const std::string& databas
     auto& streams = metrics->gauge("weft_http_streams", "Open /v1/stream clients");
     auto& rejected = metrics->gauge("weft_http_rejected_connections", "Connections closed unread: over the cap, since start");
     auto& busy = metrics->gauge("weft_http_busy_rejections", "Requests answered 503: handler queue full, since start");
-    impl_->server_metrics = metrics->on_collect([server = impl_->server.get(), &connections, &streams, &rejected, &busy] {
+    auto& drops = metrics->gauge("weft_http_stream_drops",
+                                 "/v1/stream clients dropped for falling behind (--http-stream-buffer), since start");
+    impl_->server_metrics = metrics->on_collect([server = impl_->server.get(), api = impl_->api.get(), &connections,
+                                                 &streams, &rejected, &busy, &drops] {
       const auto stats = server->stats();
       connections.labels().set(static_cast<double>(stats.open_connections));
       streams.labels().set(static_cast<double>(stats.streams));
       rejected.labels().set(static_cast<double>(stats.rejected_connections));
       busy.labels().set(static_cast<double>(stats.busy_rejections));
+      drops.labels().set(static_cast<double>(api->stream_drops()));
     });
   }
 }
@@ -101,6 +106,7 @@ HttpServing::HttpServing(const ServeOptions& options, const std::string& databas
 HttpServing::~HttpServing() {
   impl_->server_metrics.reset();
   if (impl_->server) impl_->server->stop(std::chrono::milliseconds(0));
+  impl_->api.reset();  // its intake answers what it still holds while the server's executor exists
 }
 
 void HttpServing::start() {

@@ -15,6 +15,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <sys/resource.h>
+
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -28,13 +30,23 @@ constexpr const char* kHelp =
     "usage: weft serve [--config weft.yaml] [--workflows DIR] [--plugins DIR] [--db URL]\n"
     "                  [--workers N] [--db-pool N] [--db-pool-timeout 5s] [--lease 15s] [--slow-query 200ms]\n"
     "                  [--log-format text|json] [--watch] [--strict]\n"
-    "                  [--http ADDRESS:PORT [--http-max-body 1MiB] [--tls-cert FILE --tls-key FILE]]\n"
+    "                  [--http ADDRESS:PORT [--http-max-body 1MiB] [--http-stream-buffer 1MiB]\n"
+    "                                      [--tls-cert FILE --tls-key FILE]]\n"
     "runs the host: routes stored events to workflows and executes them until SIGINT/SIGTERM;\n"
     "with --watch, edits to the workflows directory are validated and served without a restart\n"
     "a workflow whose file has errors serves its last valid version from the database; --strict refuses to start\n"
     "--plugins DIR loads every *.so in DIR as a C++ plugin (settings: `plugins:` in the config file)\n"
     "--http serves the HTTP API (events, executions, stream, health, metrics); beyond loopback it needs\n"
     "WEFT_API_TOKEN, which every request must then send as 'Authorization: Bearer <token>'";
+
+/// Each HTTP connection (a dashboard's stream, say) holds a descriptor: take
+/// what the system allows rather than the 1024 shells often start with.
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) spdlog::debug("could not raise the open-file limit");
+}
 
 sigset_t stop_signals() {
   sigset_t set;
@@ -49,7 +61,7 @@ sigset_t stop_signals() {
 int run_serve(const CommandArgs& raw) {
   const Args args(raw, FlagSpec{{"--config", "--workflows", "--plugins", "--db", "--http", "--workers",
                                  "--db-pool", "--db-pool-timeout", "--log-format", "--lease", "--slow-query",
-                                 "--http-max-body", "--tls-cert", "--tls-key"},
+                                 "--http-max-body", "--http-stream-buffer", "--tls-cert", "--tls-key"},
                                 {"--watch", "--strict", "--help"}});
   if (args.has("--help")) {
     std::puts(kHelp);
@@ -58,6 +70,7 @@ int run_serve(const CommandArgs& raw) {
   if (!args.positional().empty()) throw UsageError("unexpected argument '" + args.positional()[0] + "'");
   const auto options = read_serve_options(args);
   setup_logging(options.log_format);
+  raise_open_file_limit();
 
   std::error_code ec;
   if (!std::filesystem::is_directory(options.workflows, ec))

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,12 +43,31 @@ class EventStream {
   virtual void stop() = 0;
 };
 
+class Deferred;
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
   Fields headers;                       // extra headers
   std::shared_ptr<EventStream> stream;  // set: `body` is ignored and the connection streams
+  /// Set: the answer comes later through it, and the handler thread is free
+  /// meanwhile (e.g. while a group commit holding the request is under way).
+  std::shared_ptr<Deferred> deferred;
+};
+
+/// A response completed later, from any thread, exactly once. The server
+/// keeps the request in flight (a graceful stop waits for it) until then.
+class Deferred {
+ public:
+  void complete(Response response);
+  /// For the server: `deliver` runs once with the response, at once if it is already complete.
+  void on_complete(std::function<void(Response)> deliver);
+
+ private:
+  std::mutex mutex_;
+  std::optional<Response> ready_;
+  std::function<void(Response)> deliver_;
 };
 
 /// Runs on one of the server's handler threads (`worker` is its index, for

@@ -187,10 +187,14 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
             spdlog::error("http: {} {} failed: {}", request.method, request.path, error.what());
             response = error_response(ErrorCode::Internal, "the request failed inside the host; see its log");
           }
-          net::post(self->lowest().get_executor(), [self, response = std::move(response), keep_alive]() mutable {
-            self->write(std::move(response), keep_alive);
-            --self->server_->in_flight;
-          });
+          auto answer = [self, keep_alive](Response ready) {
+            net::post(self->lowest().get_executor(), [self, ready = std::move(ready), keep_alive]() mutable {
+              self->write(std::move(ready), keep_alive);
+              --self->server_->in_flight;
+            });
+          };
+          if (auto deferred = std::move(response.deferred)) return deferred->on_complete(std::move(answer));
+          answer(std::move(response));
         });
     if (!queued) {
       --server_->in_flight;
@@ -231,6 +235,11 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     for (const auto& [name, value] : response.headers) head += name + ": " + value + "\r\n";
     head += "\r\n";
     pending_ = std::move(head);
+    // A stream is idle for as long as nothing happens: only a write that does
+    // not finish in time (the client stopped reading) ends it, on a timer of
+    // its own (the stream's timer would also end the pending watch read).
+    lowest().expires_never();
+    write_deadline_.emplace(lowest().get_executor());
     std::weak_ptr<Session> weak = this->shared_from_this();
     auto executor = lowest().get_executor();
     events_->start([weak, executor] {
@@ -243,9 +252,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   }
 
   /// A read that stays pending while the stream is open: it keeps the session
-  /// alive between events and ends it as soon as the client goes away. (The
-  /// write timeout, re-armed by every write and heartbeat, ends a client that
-  /// stopped reading.)
+  /// alive between events and ends it as soon as the client goes away.
   void watch_client() {
     stream_.async_read_some(net::buffer(discard_), [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
       if (ec) return self->close();
@@ -263,9 +270,13 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       if (pending_.empty()) return;
     }
     writing_ = true;
-    lowest().expires_after(server_->options.write_timeout);
+    write_deadline_->expires_after(server_->options.write_timeout);
+    write_deadline_->async_wait([weak = std::weak_ptr<Session>(this->shared_from_this())](beast::error_code ec) {
+      if (auto self = weak.lock(); self && !ec) self->close();  // a write stalled: the client stopped reading
+    });
     net::async_write(stream_, net::buffer(pending_),
                      [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->write_deadline_->cancel();
                        self->writing_ = false;
                        self->pending_.clear();
                        if (ec) return self->close();
@@ -298,6 +309,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   bool closed_ = false;
   std::shared_ptr<EventStream> events_;
   std::string pending_;
+  std::optional<net::steady_timer> write_deadline_;  // streams only
   bool writing_ = false;
   char discard_[256];  // what a streaming client sends is read and ignored
 };

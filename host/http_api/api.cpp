@@ -2,6 +2,7 @@
 
 #include "http/access.hpp"
 #include "http_api/endpoints.hpp"
+#include "http_api/event_intake.hpp"
 #include "http_api/health_history.hpp"
 #include "http_api/metrics_snapshot.hpp"
 #include "http_api/stream_hub.hpp"
@@ -85,11 +86,15 @@ struct Api::Impl {
   std::mutex hub_mutex;
   std::unique_ptr<StreamHub> hub;  // made by the first /v1/stream request
   bool streams_closed = false;
+  std::once_flag intake_once;
+  std::unique_ptr<EventIntake> intake;  // made by the first POST /v1/events
 
   StreamHub& stream_hub() {
     std::lock_guard lock(hub_mutex);
     if (!hub) {
-      hub = std::make_unique<StreamHub>(StreamOptions{options.database_url});
+      StreamOptions stream_options{options.database_url};
+      stream_options.client_buffer_bytes = options.stream_buffer_bytes;
+      hub = std::make_unique<StreamHub>(std::move(stream_options));
       if (streams_closed) hub->stop();
     }
     return *hub;
@@ -108,6 +113,11 @@ void Api::close_streams() {
 std::size_t Api::stream_clients() {
   std::lock_guard lock(impl_->hub_mutex);
   return impl_->hub ? impl_->hub->clients() : 0;
+}
+
+std::uint64_t Api::stream_drops() {
+  std::lock_guard lock(impl_->hub_mutex);
+  return impl_->hub ? impl_->hub->dropped() : 0;
 }
 
 http::Response Api::handle(const http::Request& request, std::size_t worker) {
@@ -150,7 +160,12 @@ http::Response Api::handle(const http::Request& request, std::size_t worker) {
             },
             impl.health_history,
             impl.database_metrics,
-            [&impl]() -> StreamHub& { return impl.stream_hub(); }};
+            [&impl]() -> StreamHub& { return impl.stream_hub(); },
+            [&impl]() -> EventIntake& {
+              std::call_once(impl.intake_once,
+                             [&impl] { impl.intake = std::make_unique<EventIntake>(impl.options.database_url); });
+              return *impl.intake;
+            }};
   try {
     return found->endpoint(call);
   } catch (const store::StoreError& error) {

@@ -54,6 +54,8 @@ struct ApiOptions {
   std::function<std::vector<StaleDefinition>()> stale_definitions;
   /// Families the host records (engine, server); /metrics adds the database's.
   std::shared_ptr<metrics::Registry> metrics;
+  /// How far one /v1/stream client may fall behind before it is dropped.
+  std::size_t stream_buffer_bytes = 1 << 20;
   /// Lua `require` root for templates evaluated when starting an execution.
   std::string workflows_dir;
 };
@@ -73,6 +75,8 @@ class Api {
   void close_streams();
   /// /v1/stream clients connected now.
   std::size_t stream_clients();
+  /// /v1/stream clients dropped for falling behind, since start.
+  std::uint64_t stream_drops();
 
  private:
   struct Impl;

@@ -22,6 +22,7 @@ namespace weft::http_api {
 class HealthHistory;
 class DatabaseMetrics;
 class StreamHub;
+class EventIntake;
 
 /// One request on its handler thread, with that thread's connections.
 struct Call {
@@ -34,6 +35,7 @@ struct Call {
   HealthHistory& health_history;
   DatabaseMetrics& database_metrics;
   std::function<StreamHub&()> stream_hub;  // started on first use
+  std::function<EventIntake&()> intake;    // started on first use
 };
 
 /// A JSON body with a status.

@@ -2,6 +2,7 @@
 // validated by the same code as `weft emit`, stored in one statement (a batch
 // all or nothing), acknowledged only once committed.
 #include "http_api/endpoints.hpp"
+#include "http_api/event_intake.hpp"
 #include "routing/event_binding.hpp"
 
 namespace weft::http_api {
@@ -42,18 +43,8 @@ std::variant<std::vector<routing::Event>, http::Response> read_events(const http
                             "(an array), application/json, or the data with ce-* headers (binary mode)");
 }
 
-}  // namespace
-
-http::Response post_events(Call& call) {
-  auto events = read_events(call.request);
-  if (auto* refused = std::get_if<http::Response>(&events)) return std::move(*refused);
-  const auto& accepted = std::get<std::vector<routing::Event>>(events);
-  std::vector<store::EventRecord> records;
-  records.reserve(accepted.size());
-  for (const auto& event : accepted)
-    records.push_back({event.source, event.id, event.type, event.trace_id, event.document});
-  // One statement: the whole batch commits, or nothing does.
-  const auto stored = records.empty() ? std::vector<bool>{} : call.store().insert_events(records);
+/// 202 with each event's id and trace id, and which were already stored.
+http::Response acknowledgement(const std::vector<routing::Event>& accepted, const std::vector<bool>& stored) {
   JsonArray ids;
   JsonArray trace_ids;
   JsonArray duplicates;
@@ -65,6 +56,30 @@ http::Response post_events(Call& call) {
   return json_response(202, JsonObject{{"ids", std::move(ids)},
                                        {"trace_ids", std::move(trace_ids)},
                                        {"duplicates", std::move(duplicates)}});
+}
+
+}  // namespace
+
+http::Response post_events(Call& call) {
+  auto events = read_events(call.request);
+  if (auto* refused = std::get_if<http::Response>(&events)) return std::move(*refused);
+  auto accepted = std::get<std::vector<routing::Event>>(std::move(events));
+  if (accepted.empty()) return acknowledgement(accepted, {});
+  std::vector<store::EventRecord> records;
+  records.reserve(accepted.size());
+  for (const auto& event : accepted)
+    records.push_back({event.source, event.id, event.type, event.trace_id, event.document});
+  // Stored with whatever other requests arrive meanwhile, in one commit; this
+  // request's events all commit or none do. The handler thread is free meanwhile.
+  http::Response response;
+  response.deferred = std::make_shared<http::Deferred>();
+  call.intake().submit(std::move(records), [deferred = response.deferred,
+                                            accepted = std::move(accepted)](IntakeOutcome outcome) {
+    if (outcome.error)
+      return deferred->complete(error_response(ErrorCode::Unavailable, "the database failed: " + *outcome.error));
+    deferred->complete(acknowledgement(accepted, outcome.stored));
+  });
+  return response;
 }
 
 }  // namespace weft::http_api

@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -31,8 +32,9 @@ std::string sse_event(const store::ChangeRecord& change) {
 /// One client's queue. The hub appends; the client's connection takes.
 class StreamHub::Client final : public http::EventStream {
  public:
-  Client(StreamFilter filter, std::size_t capacity, std::optional<std::int64_t> resume_after)
-      : filter_(std::move(filter)), capacity_(capacity), resume_after_(resume_after) {}
+  Client(StreamFilter filter, std::size_t capacity, std::optional<std::int64_t> resume_after,
+         std::atomic<std::uint64_t>& drops)
+      : filter_(std::move(filter)), capacity_(capacity), resume_after_(resume_after), drops_(drops) {}
 
   void start(std::function<void()> wake) override {
     std::unique_lock lock(mutex_);
@@ -55,20 +57,30 @@ class StreamHub::Client final : public http::EventStream {
     wake_ = nullptr;
   }
 
-  /// Queues `text`; over the buffer the client is dropped (told why). False once it is gone.
+  /// Queues `text` (sent at the next flush); over the buffer the client is
+  /// dropped (told why). False once it is gone.
   bool offer(const std::string& text) {
+    std::lock_guard lock(mutex_);
+    if (stopped_ || closing_) return false;
+    if (queued_.size() + text.size() > capacity_) {
+      queued_ = "event: dropped\ndata: {\"reason\":\"the client fell too far behind; reconnect with Last-Event-ID\"}\n\n";
+      closing_ = true;
+      ++drops_;
+    } else {
+      queued_ += text;
+    }
+    unflushed_ = true;
+    return true;
+  }
+
+  /// Wakes the connection once for everything offered since the last flush:
+  /// one write per client per cycle, however many changes the cycle carried.
+  void flush() {
     {
       std::lock_guard lock(mutex_);
-      if (stopped_ || closing_) return false;
-      if (queued_.size() + text.size() > capacity_) {
-        queued_ = "event: dropped\ndata: {\"reason\":\"the client fell too far behind; reconnect with Last-Event-ID\"}\n\n";
-        closing_ = true;
-      } else {
-        queued_ += text;
-      }
+      if (!std::exchange(unflushed_, false)) return;
     }
     notify();
-    return true;
   }
 
   void close() {
@@ -100,8 +112,10 @@ class StreamHub::Client final : public http::EventStream {
   const StreamFilter filter_;
   const std::size_t capacity_;
   const std::optional<std::int64_t> resume_after_;
+  std::atomic<std::uint64_t>& drops_;
   std::mutex mutex_;
   std::string queued_;
+  bool unflushed_ = false;
   bool closing_ = false;
   bool stopped_ = false;
   std::function<void()> wake_;
@@ -110,6 +124,15 @@ class StreamHub::Client final : public http::EventStream {
 namespace {
 
 int make_eventfd() { return ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
+
+/// Sleeps until `timeout` passes or `fd` (an eventfd) is poked; consumes the poke.
+void wait_for_poke(int fd, std::chrono::milliseconds timeout) {
+  pollfd waiting{fd, POLLIN, 0};
+  if (::poll(&waiting, 1, static_cast<int>(timeout.count())) > 0) {
+    std::uint64_t value = 0;
+    [[maybe_unused]] const auto n = ::read(fd, &value, sizeof value);
+  }
+}
 
 void poke(int fd) {
   const std::uint64_t one = 1;
@@ -130,7 +153,7 @@ StreamHub::~StreamHub() {
 
 std::shared_ptr<http::EventStream> StreamHub::subscribe(StreamFilter filter,
                                                         std::optional<std::int64_t> last_event_id) {
-  auto client = std::make_shared<Client>(std::move(filter), options_.client_buffer_bytes, last_event_id);
+  auto client = std::make_shared<Client>(std::move(filter), options_.client_buffer_bytes, last_event_id, drops_);
   client->offer("retry: 2000\n: connected\n\n");
   {
     std::lock_guard lock(mutex_);
@@ -159,6 +182,8 @@ void StreamHub::stop() {
   joining_.clear();
 }
 
+std::uint64_t StreamHub::dropped() const { return drops_.load(); }
+
 std::size_t StreamHub::clients() {
   std::lock_guard lock(mutex_);
   return clients_.size() + joining_.size();
@@ -168,7 +193,6 @@ void StreamHub::run() {
   name_this_thread("weft-stream");
   using Clock = std::chrono::steady_clock;
   std::unique_ptr<store::Store> store;
-  std::unique_ptr<store::Notifier> notifier;
   std::int64_t position = -1;  // the last seq handed to live clients
   std::optional<Clock::time_point> gap_since;
   auto last_heartbeat = Clock::now();
@@ -191,7 +215,6 @@ void StreamHub::run() {
     try {
       if (!store) {
         store = std::make_unique<store::Store>(options_.database_url);
-        notifier = std::make_unique<store::Notifier>(options_.database_url, std::vector<std::string>{"weft_changes"});
         // After a reconnect, live clients go on from where they were.
         if (position < 0) position = store->change_bounds().second;
       }
@@ -219,6 +242,7 @@ void StreamHub::run() {
             if (batch.back().seq > position || batch.size() < 1000) break;
           }
         }
+        client->flush();
         std::lock_guard lock(mutex_);
         clients_.push_back(client);
       }
@@ -230,7 +254,6 @@ void StreamHub::run() {
         live = clients_;
       }
 
-      bool held = false;
       if (!live.empty()) {
         // In seq order; a missing seq (a transaction not yet committed) holds the
         // later ones back for gap_wait, so a resumed client misses nothing.
@@ -241,7 +264,6 @@ void StreamHub::run() {
             if (change.seq != position + 1) {
               if (!gap_since) gap_since = Clock::now();
               if (Clock::now() - *gap_since < options_.gap_wait) {
-                held = true;
                 more = false;
                 break;
               }
@@ -250,11 +272,15 @@ void StreamHub::run() {
             deliver(live, change);
             position = change.seq;
           }
+          // Handed over per batch: a long cycle (a backlog after a stall) must
+          // not count against a client's buffer before it had a chance to send.
+          for (const auto& client : live) client->flush();
         }
         if (Clock::now() - last_heartbeat >= options_.heartbeat) {
           for (const auto& client : live) client->offer(": keep-alive\n\n");
           last_heartbeat = Clock::now();
         }
+        for (const auto& client : live) client->flush();
       } else {
         // Nobody listens: keep the position current without reading rows.
         position = std::max(position, store->change_bounds().second);
@@ -265,11 +291,13 @@ void StreamHub::run() {
         }
         last_trim = Clock::now();
       }
-      notifier->wait(held ? std::chrono::milliseconds(20) : std::chrono::milliseconds(1000), wake_fd_);
+      // While clients listen, the log is read every poll interval: what was
+      // committed meanwhile (by any host) goes out together, one write per
+      // client. A new client or stop() wakes the thread at once.
+      wait_for_poke(wake_fd_, live.empty() ? std::chrono::milliseconds(1000) : options_.poll_interval);
     } catch (const std::exception& error) {
       spdlog::warn("stream: {}; reconnecting in 1s", error.what());
       store.reset();
-      notifier.reset();
       std::this_thread::sleep_for(std::chrono::seconds(1));
     }
   }

@@ -1,6 +1,7 @@
-// /v1/stream: one thread per host reads the change log (woken by LISTEN
-// weft_changes, so changes made by any host reach every host's clients) and
-// hands each client the changes its filters match, as Server-Sent Events.
+// /v1/stream: one thread per host reads the change log (written by triggers in
+// the transactions that change executions, so changes made by any host reach
+// every host's clients) while it has clients, every poll interval, and hands
+// each client the changes its filters match, as Server-Sent Events.
 // A client that falls behind by more than its buffer is dropped (told so),
 // never waited for. A client that reconnects with Last-Event-ID first gets
 // what it missed, read from the database.
@@ -34,6 +35,10 @@ struct StreamOptions {
   std::size_t client_buffer_bytes = 1 << 20;  // queued for one client beyond this: dropped
   std::chrono::milliseconds heartbeat{15000};  // a comment line, so idle proxies keep the connection
   std::chrono::milliseconds gap_wait{1000};    // how long a missing seq may hold later ones back
+  // How often the log is read while clients listen; what was committed meanwhile
+  // reaches a client in one write. (Not NOTIFY: one per checkpoint serialised
+  // the engine's commits.)
+  std::chrono::milliseconds poll_interval{50};
   std::chrono::milliseconds keep{3600000};     // changes older than this are trimmed
 };
 
@@ -50,6 +55,8 @@ class StreamHub {
   void stop();
   /// Clients connected now.
   std::size_t clients();
+  /// Clients dropped for falling behind, since the hub started.
+  std::uint64_t dropped() const;
 
   class Client;
 
@@ -62,6 +69,7 @@ class StreamHub {
   std::vector<std::shared_ptr<Client>> clients_;
   std::vector<std::shared_ptr<Client>> joining_;  // waiting for their catch-up from the database
   bool stopping_ = false;
+  std::atomic<std::uint64_t> drops_{0};
   int wake_fd_ = -1;  // an eventfd: a joining client or stop() wakes the reader
   std::thread reader_;
 };

@@ -101,7 +101,24 @@ std::optional<std::string> check_optional(const JsonObject& object) {
   return std::nullopt;
 }
 
+/// True when a string or member name anywhere in `value` holds U+0000.
+bool holds_nul(const Json& value) {
+  const auto has_nul = [](std::string_view text) { return text.find('\0') != std::string_view::npos; };
+  if (const auto* text = value.if_string()) return has_nul(*text);
+  if (const auto* array = value.if_array())
+    return std::any_of(array->begin(), array->end(), [](const Json& item) { return holds_nul(item); });
+  if (const auto* object = value.if_object()) {
+    return std::any_of(object->begin(), object->end(),
+                       [&](const auto& member) { return has_nul(member.key()) || holds_nul(member.value()); });
+  }
+  return false;
+}
+
 std::optional<std::string> check_data(const JsonObject& object) {
+  // PostgreSQL's jsonb has no representation for it: refused here with a way
+  // out, rather than by the database with an SQLSTATE.
+  if (const auto data = object.find("data"); data != object.end() && holds_nul(data->value()))
+    return quoted("data") + " must not contain the character U+0000 (\\u0000); send such bytes as data_base64";
   const auto* base64 = attribute_of(object, "data_base64");
   if (base64 == nullptr) return std::nullopt;
   if (object.contains("data")) return quoted("data_base64") + " cannot be given together with \"data\"";

@@ -22,9 +22,9 @@ extern char** environ;
 namespace weft::test {
 namespace {
 
-std::vector<char*> argv_of(const std::vector<std::string>& args) {
+std::vector<char*> argv_of(const std::vector<std::string>& args, const char* program = WEFT_BINARY) {
   std::vector<char*> argv;
-  argv.push_back(const_cast<char*>(WEFT_BINARY));
+  argv.push_back(const_cast<char*>(program));
   for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
   return argv;
@@ -112,8 +112,12 @@ CommandResult run_weft(const std::vector<std::string>& args, const std::string& 
 
 HostProcess::HostProcess(const std::vector<std::string>& args, const std::filesystem::path& log_file,
                          const Environment& environment)
+    : HostProcess(WEFT_BINARY, args, log_file, environment) {}
+
+HostProcess::HostProcess(const std::filesystem::path& program, const std::vector<std::string>& args,
+                         const std::filesystem::path& log_file, const Environment& environment)
     : log_file_(log_file) {
-  auto argv = argv_of(args);
+  auto argv = argv_of(args, program.c_str());
   auto env = environment_with(environment);
   auto envp = pointers_of(env);
   pid_ = fork();
@@ -122,7 +126,7 @@ HostProcess::HostProcess(const std::vector<std::string>& args, const std::filesy
     dup2(fd, 1);
     dup2(fd, 2);
     close(fd);
-    execve(WEFT_BINARY, argv.data(), envp.data());
+    execve(program.c_str(), argv.data(), envp.data());
     _exit(127);
   }
 }

@@ -28,11 +28,14 @@ using Environment = std::vector<std::string>;
 CommandResult run_weft(const std::vector<std::string>& args, const std::string& stdin_text = {},
                        const Environment& environment = {});
 
-/// A `weft serve` process; stopped with SIGTERM (or killed) when destroyed.
+/// A `weft serve` process (or another server a test needs, such as Prometheus);
+/// stopped with SIGTERM (or killed) when destroyed. Its output goes to `log_file`.
 class HostProcess {
  public:
   HostProcess(const std::vector<std::string>& args, const std::filesystem::path& log_file,
               const Environment& environment = {});
+  HostProcess(const std::filesystem::path& program, const std::vector<std::string>& args,
+              const std::filesystem::path& log_file, const Environment& environment = {});
   ~HostProcess();
   HostProcess(const HostProcess&) = delete;
   HostProcess& operator=(const HostProcess&) = delete;

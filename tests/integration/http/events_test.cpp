@@ -5,6 +5,9 @@
 
 #include <pqxx/pqxx>
 
+#include <thread>
+#include <vector>
+
 using weft::test::HostFixture;
 using weft::test::HttpHost;
 
@@ -84,6 +87,48 @@ TEST_CASE("a duplicate event is acknowledged again and stored once", "[http][pg]
   CHECK(first.json().at("duplicates").as_array().empty());
   CHECK(weft::to_json_text(second.json().at("duplicates")) == R"(["dup-1"])");
   CHECK(stored_events(fx) == 1);
+}
+
+TEST_CASE("concurrent producers are committed together, each request all or nothing, each duplicate once", "[http][pg]") {
+  HostFixture fx;
+  echo_workflow(fx);
+  HttpHost http(fx);
+  // 16 producers at once, each posting 25 events; every event id is posted by two
+  // producers, so the requests that share a commit also share events.
+  constexpr int kProducers = 16;
+  constexpr int kEach = 25;
+  std::vector<std::vector<weft::test::HttpResponse>> answers(kProducers);
+  std::vector<std::thread> producers;
+  for (int p = 0; p < kProducers; ++p) {
+    producers.emplace_back([&, p] {
+      weft::test::HttpClient client("127.0.0.1", http.port);
+      for (int i = 0; i < kEach; ++i) {
+        const auto id = "c-" + std::to_string(p / 2) + "-" + std::to_string(i);
+        answers[p].push_back(client.post_json(
+            "/v1/events", R"({"specversion":"1.0","id":")" + id + R"(","source":"test","type":"greeting","data":{}})"));
+      }
+    });
+  }
+  for (auto& producer : producers) producer.join();
+  int acknowledged = 0;
+  int duplicates = 0;
+  for (const auto& list : answers) {
+    for (const auto& answer : list) {
+      acknowledged += answer.status == 202;
+      duplicates += static_cast<int>(answer.json().at("duplicates").as_array().size());
+    }
+  }
+  CHECK(acknowledged == kProducers * kEach);
+  CHECK(duplicates == kProducers * kEach / 2);  // of each pair, exactly one was new
+  CHECK(stored_events(fx) == kProducers * kEach / 2);
+
+  // A batch stays all or nothing when it shares a commit: one invalid element refuses the request.
+  const auto refused = http.client->request(
+      "POST", "/v1/events",
+      R"([{"specversion":"1.0","id":"b-1","source":"test","type":"greeting"},{"specversion":"1.0","id":"b-2","source":"test"}])",
+      {{"Content-Type", "application/cloudevents-batch+json"}});
+  CHECK(refused.status == 400);
+  CHECK(stored_events(fx) == kProducers * kEach / 2);
 }
 
 TEST_CASE("invalid events are refused with the message weft emit gives, and nothing is stored", "[http][pg]") {

@@ -4,6 +4,7 @@
 
 #include <boost/asio.hpp>
 
+#include <cctype>
 #include <cstdlib>
 #include <fstream>
 #include <thread>
@@ -116,6 +117,85 @@ TEST_CASE("/metrics passes promtool and carries the engine's families", "[http][
   const auto file = fx.dir().write("metrics.txt", metrics.body);
   REQUIRE(shell("command -v promtool >/dev/null") == 0);
   CHECK(shell("promtool check metrics < " + file.string() + " >/dev/null 2>&1") == 0);
+}
+
+namespace {
+
+/// A TCP port nothing listens on now (for a server that needs one named up front).
+unsigned short free_port() {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return acceptor.local_endpoint().port();
+}
+
+std::string percent_encoded(const std::string& text) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (const unsigned char c : text) {
+    if (std::isalnum(c) || c == '_' || c == '-' || c == '.') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    }
+  }
+  return out;
+}
+
+/// The value of an instant query's only sample, or "" while there is none.
+std::string instant_value(HttpClient& prometheus, const std::string& query) {
+  const auto answer = prometheus.get("/api/v1/query?query=" + percent_encoded(query)).json();
+  if (!answer.is_object() || answer.at("status") != "success") return "";
+  const auto& result = answer.at("data").at("result").as_array();
+  return result.size() == 1 ? std::string(result[0].at("value").as_array()[1].as_string()) : "";
+}
+
+}  // namespace
+
+TEST_CASE("a real Prometheus scrapes the host with its token", "[http][pg]") {
+  HostFixture fx;
+  trivial_workflow(fx);
+  HttpHost http(fx, {}, {"WEFT_API_TOKEN=scrape-t0ken"});
+  HttpClient& client = *http.client;
+  REQUIRE(client.request("POST", "/v1/events", R"({"specversion":"1.0","id":"p-1","source":"t","type":"poke"})",
+                         {{"Content-Type", "application/cloudevents+json"}, {"Authorization", "Bearer scrape-t0ken"}})
+              .status == 202);
+
+  const auto port = free_port();
+  const auto config = fx.dir().write("prometheus.yml", R"(global: { scrape_interval: 1s }
+scrape_configs:
+  - job_name: weft
+    authorization: { credentials: scrape-t0ken }
+    static_configs: [ { targets: ["127.0.0.1:)" + std::to_string(http.port) + R"("] } ]
+  - job_name: no-token
+    static_configs: [ { targets: ["127.0.0.1:)" + std::to_string(http.port) + R"("] } ]
+)");
+  REQUIRE(shell("command -v prometheus >/dev/null") == 0);
+  weft::test::HostProcess prometheus_server(
+      "/usr/bin/prometheus",
+      {"--config.file=" + config.string(), "--storage.tsdb.path=" + (fx.dir().path() / "tsdb").string(),
+       "--web.listen-address=127.0.0.1:" + std::to_string(port)},
+      fx.dir().path() / "prometheus.log");
+  HttpClient prometheus("127.0.0.1", port);
+  const auto ask = [&](const std::string& query) {
+    try {
+      return instant_value(prometheus, query);
+    } catch (const std::exception&) {
+      return std::string();  // not listening yet
+    }
+  };
+  INFO(prometheus_server.log());
+  // Scraped with the token; refused without it (the scrape fails, so `up` is 0).
+  CHECK(eventually([&] { return ask(R"(up{job="weft"})") == "1"; }, std::chrono::seconds(30)));
+  CHECK(eventually([&] { return ask(R"(up{job="no-token"})") == "0"; }, std::chrono::seconds(30)));
+  // Prometheus parsed the families: counters, histograms and gauges by their labels.
+  CHECK(eventually([&] {
+    return ask(R"(weft_executions_finished_total{workflow="trivial",status="completed"})") == "1";
+  }));
+  CHECK(ask(R"(weft_step_duration_seconds_count{workflow="trivial",step="one"})") == "1");
+  CHECK(ask(R"(weft_database_up)") == "1");
+  CHECK(ask(R"(histogram_quantile(0.99, sum by (le) (weft_step_duration_seconds_bucket)) > 0)") != "");
 }
 
 TEST_CASE("HTTPS with a certificate the client verifies", "[http][pg]") {

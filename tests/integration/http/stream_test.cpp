@@ -2,9 +2,13 @@
 // Last-Event-ID, slow clients dropped.
 #include "http_fixture.hpp"
 
+#include <boost/asio.hpp>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pqxx/pqxx>
 
 #include <algorithm>
+#include <array>
 #include <set>
 
 using weft::test::eventually;
@@ -132,4 +136,67 @@ TEST_CASE("bad stream requests get 400", "[http][pg]") {
   HttpHost http(fx);
   CHECK(http.client->get("/v1/stream?colour=red").status == 400);
   CHECK(http.client->request("GET", "/v1/stream", "", {{"Last-Event-ID", "yesterday"}}).status == 400);
+}
+
+namespace {
+
+/// The value of an unlabelled gauge in /metrics text (-1 when absent).
+double gauge(const std::string& metrics, const std::string& name) {
+  const auto at = metrics.find("\n" + name + " ");
+  return at == std::string::npos ? -1 : std::stod(metrics.substr(at + name.size() + 2));
+}
+
+}  // namespace
+
+TEST_CASE("a client that stops reading is dropped and slows no one else", "[http][pg]") {
+  HostFixture fx;
+  two_step_workflow(fx);
+  HttpHost http(fx, {"--http-stream-buffer", "32KiB"});
+
+  // A stalled client on a slow link: it advertises a small segment size and a small
+  // window (as a client across the internet would; loopback's 64 KiB segments would
+  // let the kernel absorb megabytes), asks for the stream and never reads.
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket stalled(io);
+  stalled.open(boost::asio::ip::tcp::v4());
+  const int segment = 1000;
+  REQUIRE(setsockopt(stalled.native_handle(), IPPROTO_TCP, TCP_MAXSEG, &segment, sizeof segment) == 0);
+  stalled.set_option(boost::asio::socket_base::receive_buffer_size(4096));
+  stalled.connect({boost::asio::ip::make_address("127.0.0.1"), http.port});
+  boost::asio::write(stalled, boost::asio::buffer(std::string("GET /v1/stream HTTP/1.1\r\nHost: x\r\n\r\n")));
+
+  SseClient live(http.port, "/v1/stream?workflow=pair");
+  REQUIRE(eventually([&] { return gauge(http.client->get("/metrics").body, "weft_http_streams") == 2; }));
+
+  // Enough changes to fill the stalled client's socket and its 32 KiB buffer many times over.
+  std::vector<std::string> ids;
+  for (int i = 0; i < 300; ++i) {
+    const auto started = http.client->post_json("/v1/workflows/pair/executions", "{}");
+    REQUIRE(started.status == 201);
+    ids.emplace_back(started.json().at("id").as_string());
+  }
+  // The reading client sees every one finish.
+  std::set<std::string> pending(ids.begin(), ids.end());
+  live.read_until(
+      [&](const auto& events) {
+        for (const auto& event : events) {
+          const auto data = weft::parse_json(event.data);
+          if (event.event == "execution" && data && data->at("status") == "completed")
+            pending.erase(std::string(data->at("execution_id").as_string()));
+        }
+        return pending.empty();
+      },
+      std::chrono::seconds(60));
+  CHECK(pending.empty());
+  CHECK(gauge(http.client->get("/metrics").body, "weft_http_stream_drops") == 1);
+  CHECK(!live.closed());
+
+  // What the stalled client finally reads ends with why it was dropped, then the host closes.
+  std::string received;
+  boost::system::error_code ec;
+  std::array<char, 65536> chunk{};
+  while (!ec) received.append(chunk.data(), stalled.read_some(boost::asio::buffer(chunk), ec));
+  CHECK(received.find("200 OK") != std::string::npos);
+  CHECK(received.find("event: dropped\ndata: {\"reason\":\"the client fell too far behind") != std::string::npos);
+  CHECK(received.size() < 200000);  // the stalled client held only its bounded share
 }

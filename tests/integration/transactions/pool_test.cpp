@@ -17,7 +17,7 @@ using namespace std::chrono_literals;
 TEST_CASE("a pool never opens more connections than its size and times out with a clear error", "[pool][pg]") {
   weft::test::TestDatabase database;
   weft::store::migrate(database.url());
-  weft::store::ConnectionPool pool(database.url(), weft::store::PoolOptions{2, 150ms});
+  weft::store::ConnectionPool pool(database.url(), weft::store::PoolOptions{2, 150ms, {}});
   auto first = pool.acquire();
   auto second = pool.acquire();
   CHECK(pool.stats().in_use == 2);
@@ -52,7 +52,7 @@ TEST_CASE("a pool never opens more connections than its size and times out with 
 TEST_CASE("a discarded connection is closed and replaced by a fresh one", "[pool][pg]") {
   weft::test::TestDatabase database;
   weft::store::migrate(database.url());
-  weft::store::ConnectionPool pool(database.url(), weft::store::PoolOptions{1, 1000ms});
+  weft::store::ConnectionPool pool(database.url(), weft::store::PoolOptions{1, 1000ms, {}});
   const auto sessions = [&] {
     pqxx::connection db(database.url());
     pqxx::nontransaction txn(db);
@@ -75,7 +75,7 @@ TEST_CASE("a discarded connection is closed and replaced by a fresh one", "[pool
 TEST_CASE("many threads share a small pool without exceeding it", "[pool][pg]") {
   weft::test::TestDatabase database;
   weft::store::migrate(database.url());
-  weft::store::ConnectionPool pool(database.url(), weft::store::PoolOptions{2, 10000ms});
+  weft::store::ConnectionPool pool(database.url(), weft::store::PoolOptions{2, 10000ms, {}});
   std::atomic<int> holding{0};
   std::atomic<int> most{0};
   std::atomic<int> done{0};
