@@ -10,6 +10,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <unordered_map>
+
 namespace weft::http_api {
 
 bool StreamFilter::matches(const store::ChangeRecord& change) const {
@@ -123,6 +125,44 @@ class StreamHub::Client final : public http::EventStream {
 
 namespace {
 
+/// The live clients by the most selective part of their filter, so that a
+/// change is matched against the few clients that may want it, not all of
+/// them: 1,000 clients each following one trace cost a change one lookup.
+class Subscriptions {
+ public:
+  explicit Subscriptions(const std::vector<std::shared_ptr<StreamHub::Client>>& clients) {
+    for (const auto& client : clients) {
+      const auto& filter = client->filter();
+      if (filter.execution_id) by_execution_.emplace(*filter.execution_id, client.get());
+      else if (filter.trace_id) by_trace_.emplace(*filter.trace_id, client.get());
+      else if (filter.workflow) by_workflow_.emplace(*filter.workflow, client.get());
+      else everyone_.push_back(client.get());
+    }
+  }
+
+  /// Offers `change` to every client whose filter matches it (its text made once).
+  void deliver(const store::ChangeRecord& change) const {
+    std::string text;
+    const auto offer = [&](StreamHub::Client* client) {
+      if (!client->filter().matches(change)) return;
+      if (text.empty()) text = sse_event(change);
+      client->offer(text);
+    };
+    for (auto* client : everyone_) offer(client);
+    for (const auto* index : {&by_execution_, &by_trace_, &by_workflow_}) {
+      const std::string& key = index == &by_execution_ ? change.execution_id
+                               : index == &by_trace_   ? change.trace_id
+                                                       : change.workflow;
+      const auto [first, last] = index->equal_range(key);
+      for (auto it = first; it != last; ++it) offer(it->second);
+    }
+  }
+
+ private:
+  std::unordered_multimap<std::string, StreamHub::Client*> by_execution_, by_trace_, by_workflow_;
+  std::vector<StreamHub::Client*> everyone_;
+};
+
 int make_eventfd() { return ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK); }
 
 /// Sleeps until `timeout` passes or `fd` (an eventfd) is poked; consumes the poke.
@@ -202,14 +242,6 @@ void StreamHub::run() {
     std::lock_guard lock(mutex_);
     return stopping_;
   };
-  const auto deliver = [](const std::vector<std::shared_ptr<Client>>& to, const store::ChangeRecord& change) {
-    std::string text;
-    for (const auto& client : to) {
-      if (!client->filter().matches(change)) continue;
-      if (text.empty()) text = sse_event(change);
-      client->offer(text);
-    }
-  };
 
   while (!stopping()) {
     try {
@@ -255,6 +287,7 @@ void StreamHub::run() {
       }
 
       if (!live.empty()) {
+        const Subscriptions subscriptions(live);
         // In seq order; a missing seq (a transaction not yet committed) holds the
         // later ones back for gap_wait, so a resumed client misses nothing.
         for (bool more = true; more;) {
@@ -269,7 +302,7 @@ void StreamHub::run() {
               }
             }
             gap_since.reset();
-            deliver(live, change);
+            subscriptions.deliver(change);
             position = change.seq;
           }
           // Handed over per batch: a long cycle (a backlog after a stall) must
