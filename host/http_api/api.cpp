@@ -33,6 +33,8 @@ const std::vector<Route>& routes() {
       {"GET", {"metrics"}, metrics},
       {"GET", {"v1", "health"}, health},
       {"POST", {"v1", "events"}, post_events},
+      {"GET", {"v1", "workflows"}, list_workflows},
+      {"GET", {"v1", "workflows", "*"}, get_workflow},
       {"POST", {"v1", "workflows", "*", "executions"}, start_execution},
       {"GET", {"v1", "executions"}, list_executions},
       {"POST", {"v1", "executions", "cancel"}, cancel_executions},
@@ -122,6 +124,7 @@ std::uint64_t Api::stream_drops() {
 
 http::Response Api::handle(const http::Request& request, std::size_t worker) {
   auto& impl = *impl_;
+  if (auto file = dashboard_file(request)) return std::move(*file);
   if (const auto refused = http::refusal(request, impl.options.token))
     return error_response(ErrorCode::Unauthorized, *refused);
   const auto segments = split_path(request.path);

@@ -10,6 +10,7 @@
 #include "store/store.hpp"
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,8 +44,13 @@ http::Response json_response(int status, const Json& body);
 /// The request body as JSON (an empty body is `{}`); nullopt after answering `error`.
 std::optional<Json> read_json_body(const Call& call, http::Response& error);
 
+/// The dashboard's page and files (GET / and /ui/...); nullopt for any other request.
+std::optional<http::Response> dashboard_file(const http::Request& request);
+
 http::Response post_events(Call& call);
 
+http::Response list_workflows(Call& call);
+http::Response get_workflow(Call& call);  // ?content_hash=: that version, else the served one
 http::Response start_execution(Call& call);  // POST /v1/workflows/{id}/executions
 http::Response get_execution(Call& call);
 http::Response list_executions(Call& call);

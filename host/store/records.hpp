@@ -46,6 +46,16 @@ struct ServedDefinition {
   int hosts = 0;
 };
 
+/// One stored version of a workflow, with how many live hosts serve it.
+struct StoredVersion {
+  std::string workflow;
+  std::string content_hash;
+  std::string version;
+  std::string source_path;
+  EpochMillis created_at = 0;
+  int hosts = 0;
+};
+
 /// How many unfinished executions one stored version of a workflow still has.
 struct LiveVersion {
   std::string workflow;

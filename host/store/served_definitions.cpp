@@ -88,6 +88,24 @@ std::optional<DefinitionSnapshot> Store::newest_definition(const std::string& wo
   });
 }
 
+std::vector<StoredVersion> Store::stored_versions() {
+  return guarded("listing stored definitions", [&] {
+    pqxx::nontransaction txn(connection_->db);
+    std::vector<StoredVersion> versions;
+    // weft.definitions holds one row per edit of a workflow file: small, read whole.
+    const auto rows = txn.exec(
+        "SELECT d.workflow, d.content_hash, d.version, d.source_path, (extract(epoch FROM d.created_at) * 1000)::bigint,"
+        " (SELECT count(*)::int FROM weft.served_definitions s JOIN weft.hosts h ON h.process = s.process"
+        "   WHERE s.workflow = d.workflow AND s.content_hash = d.content_hash AND h.dead_at IS NULL"
+        "     AND h.heartbeat_at >= now() - h.lease_ms * interval '1 millisecond')"
+        " FROM weft.definitions d ORDER BY d.workflow, d.created_at DESC, d.content_hash");
+    for (const auto& row : rows)
+      versions.push_back({row[0].c_str(), row[1].c_str(), row[2].c_str(), row[3].c_str(), row[4].as<EpochMillis>(),
+                          row[5].as<int>()});
+    return versions;
+  });
+}
+
 std::optional<std::string> Store::workflow_of_file(const std::vector<std::string>& paths) {
   return guarded("looking up a workflow file", [&]() -> std::optional<std::string> {
     pqxx::nontransaction txn(connection_->db);

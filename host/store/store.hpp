@@ -64,6 +64,8 @@ class Store {
   /// serve (the newest stored if they serve different ones), else the newest
   /// stored version (`hosts` is 0). nullopt when no version of it is stored.
   std::optional<ServedDefinition> served_definition(const std::string& workflow);
+  /// Every stored version of every workflow, newest first within a workflow.
+  std::vector<StoredVersion> stored_versions();
   /// The newest stored version of `workflow` (its last valid one).
   std::optional<DefinitionSnapshot> newest_definition(const std::string& workflow);
   /// The workflow whose newest stored version was loaded from one of these

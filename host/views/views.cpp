@@ -68,6 +68,7 @@ Json execution_json(const store::ExecutionDetail& detail) {
   object["input"] = detail.input;
   object["output"] = detail.output;
   object["error"] = detail.error;
+  if (!detail.content_hash.empty()) object["content_hash"] = detail.content_hash;
   object["cancel_requested"] = detail.cancel_requested;
   object["steps"] = steps_json(detail.steps);
   object["compensations"] = steps_json(detail.compensations);
