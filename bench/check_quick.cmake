@@ -34,6 +34,7 @@ set(rows
   "http-intake@50|seconds,workflows_per_second,p50_ms,p99_ms,host_cpu_ms_per_workflow,rss_mb,baseline_workflows_per_second"
   "order-3@50+http|seconds,workflows_per_second,p50_ms,p99_ms,host_cpu_ms_per_workflow,write_txns_per_workflow,rss_mb"
   "order-3@50+streams|seconds,workflows_per_second,p50_ms,p99_ms,host_cpu_ms_per_workflow,write_txns_per_workflow,rss_mb"
+  "order-3@50+otlp|seconds,workflows_per_second,p50_ms,p99_ms,host_cpu_ms_per_workflow,write_txns_per_workflow,rss_mb"
   "order-3@50+firehose|seconds,workflows_per_second,p50_ms,p99_ms,host_cpu_ms_per_workflow,write_txns_per_workflow,rss_mb")
 set(all_fields name workflows seconds workflows_per_second p50_ms p99_ms host_cpu_ms_per_workflow
     write_txns_per_workflow rss_mb baseline_workflows_per_second)

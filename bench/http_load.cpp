@@ -181,4 +181,47 @@ StreamReaders::~StreamReaders() {
 int StreamReaders::open() const { return impl_->open; }
 long long StreamReaders::bytes() const { return impl_->bytes; }
 
+struct NullCollector::Impl {
+  net::io_context io;
+  tcp::acceptor acceptor{io, {net::ip::make_address("127.0.0.1"), 0}};
+  std::atomic<bool> stopping{false};
+  std::thread thread;
+};
+
+NullCollector::NullCollector() : impl_(std::make_unique<Impl>()) {
+  impl_->thread = std::thread([this] {
+    for (;;) {
+      tcp::socket socket(impl_->io);
+      beast::error_code ec;
+      impl_->acceptor.accept(socket, ec);
+      if (ec || impl_->stopping) return;
+      beast::flat_buffer buffer;
+      for (;;) {  // the exporter sends one request per connection; keep-alive is served too
+        bhttp::request<bhttp::string_body> request;
+        bhttp::read(socket, buffer, request, ec);
+        if (ec) break;
+        ++requests_;
+        bytes_ += static_cast<long long>(request.body().size());
+        bhttp::response<bhttp::string_body> response{bhttp::status::ok, 11};
+        response.body() = "{}";
+        response.prepare_payload();
+        bhttp::write(socket, response, ec);
+        if (ec) break;
+      }
+    }
+  });
+}
+
+NullCollector::~NullCollector() {
+  impl_->stopping = true;
+  beast::error_code ignored;
+  tcp::socket wake(impl_->io);  // a blocked accept() is woken by a connection, not by a close
+  wake.connect(impl_->acceptor.local_endpoint(), ignored);
+  impl_->thread.join();
+}
+
+std::string NullCollector::url() const {
+  return "http://127.0.0.1:" + std::to_string(impl_->acceptor.local_endpoint().port()) + "/v1/traces";
+}
+
 }  // namespace weft::bench

@@ -39,6 +39,25 @@ class PacedPoster {
   std::thread thread_;
 };
 
+/// An OTLP/HTTP collector that accepts every export and keeps only counts, on
+/// its own thread of the bench process until destroyed.
+class NullCollector {
+ public:
+  NullCollector();
+  ~NullCollector();
+  NullCollector(const NullCollector&) = delete;
+  NullCollector& operator=(const NullCollector&) = delete;
+  std::string url() const;
+  long long requests() const { return requests_; }
+  long long bytes() const { return bytes_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::atomic<long long> requests_{0};
+  std::atomic<long long> bytes_{0};
+};
+
 /// Connections to `GET target`, each reading (and discarding) what
 /// the stream sends, on one thread of the bench process until destroyed.
 class StreamReaders {

@@ -128,6 +128,16 @@ ScenarioResult run_order3_streams(const BenchContext& context, long long workflo
   return result;
 }
 
+ScenarioResult run_order3_otlp(const BenchContext& context, long long workflows) {
+  NullCollector collector;
+  auto result = run_order3(context, workflows, 50, Alongside{"order-3@50+otlp", {"--otlp", collector.url()}, nullptr});
+  result.extra["otlp_requests"] = static_cast<double>(collector.requests());
+  result.extra["otlp_mb"] = static_cast<double>(collector.bytes()) / 1e6;
+  result.note += "; the host exports a span per execution and per attempt (OTLP/HTTP JSON) to a collector in the "
+                 "bench process that accepts and discards them";
+  return result;
+}
+
 StreamLoad subscribers_of_own_traces(int clients) {
   StreamLoad load{"order-3@50+streams", {}, "each following a trace of its own, as a page showing one order's "
                                               "progress does; none of them is one of this load's traces"};

@@ -14,6 +14,9 @@ namespace weft::bench {
 ScenarioResult run_http_intake(const BenchContext& context, long long events, int clients);
 /// order-3@50 on a host serving HTTP, with a client posting events meanwhile (their ack latency).
 ScenarioResult run_order3_http(const BenchContext& context, long long workflows);
+/// order-3@50 on a host exporting spans (--otlp) to a collector in the bench process.
+ScenarioResult run_order3_otlp(const BenchContext& context, long long workflows);
+
 /// Stream clients to hold open: one request target each.
 struct StreamLoad {
   std::string row;

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <functional>
 #include <set>
+#include <string_view>
 
 #include <unistd.h>
 #include <stdexcept>
@@ -35,7 +36,7 @@ const std::vector<std::string> kSelectable = {"order-3",  "order-3@1", "baseline
                                               "noop-3",   "fan-out",   "saga",       "waiting",    "cold-start",
                                               "tx-step",  "tx-step@1", "tx-raw@1",
                                               "http",     "http-intake@50", "order-3@50+http", "order-3@50+streams",
-                                              "order-3@50+firehose"};
+                                              "order-3@50+firehose", "otlp", "order-3@50+otlp"};
 
 struct Options {
   bool quick = false;
@@ -93,6 +94,8 @@ Options parse_options(int argc, char** argv) {
         if (std::find(kSelectable.begin(), kSelectable.end(), argv[i + 1]) == kSelectable.end())
           throw std::invalid_argument(std::string("unknown scenario '") + argv[i + 1] + "'");
         options.only.insert(argv[i + 1]);
+        // otlp's row is compared with order-3@50 of the same run.
+        if (std::string_view(argv[i + 1]) == "otlp") options.only.insert("order-3@50");
       }
       if (options.only.empty()) throw std::invalid_argument("--only needs at least one scenario");
     } else {
@@ -169,6 +172,12 @@ void link_baselines(std::vector<ScenarioResult>& results) {
   link("order-3@1", "baseline@1");
   link("order-3@50", "baseline@50");
   link("tx-step@1", "tx-raw@1");
+  // What exporting spans adds: host CPU per workflow against the same run's order-3@50.
+  const auto* untraced = find(results, "order-3@50");
+  auto* traced = find(results, "order-3@50+otlp");
+  if (untraced && traced && untraced->host_cpu_ms_per_workflow && traced->host_cpu_ms_per_workflow &&
+      *untraced->host_cpu_ms_per_workflow > 0)
+    traced->extra["cpu_ratio_to_order-3@50"] = *traced->host_cpu_ms_per_workflow / *untraced->host_cpu_ms_per_workflow;
   // What stream clients add: host CPU per workflow against the same host without them.
   const auto* plain = find(results, "order-3@50+http");
   for (const char* name : {"order-3@50+streams", "order-3@50+firehose"}) {
@@ -217,6 +226,7 @@ int run(const Options& options) {
       {"http", "order-3@50+http", [&] { return run_order3_http(context, sizes.order3_fifty); }},
       {"http", "order-3@50+streams",
        [&] { return run_order3_streams(context, sizes.order3_fifty, subscribers_of_own_traces(sizes.stream_clients)); }},
+      {"otlp", "order-3@50+otlp", [&] { return run_order3_otlp(context, sizes.order3_fifty); }},
       {"http", "order-3@50+firehose",
        [&] { return run_order3_streams(context, sizes.order3_fifty, firehose(sizes.firehose_clients)); }},
   };

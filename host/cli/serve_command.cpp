@@ -11,11 +11,13 @@
 #include "reload/start_definitions.hpp"
 #include "reload/workflow_reloader.hpp"
 #include "store/store.hpp"
+#include "tracing/otlp_exporter.hpp"
 #include "watch/watcher.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <csignal>
@@ -31,13 +33,14 @@ constexpr const char* kHelp =
     "                  [--workers N] [--db-pool N] [--db-pool-timeout 5s] [--lease 15s] [--slow-query 200ms]\n"
     "                  [--log-format text|json] [--watch] [--strict]\n"
     "                  [--http ADDRESS:PORT [--http-max-body 1MiB] [--http-stream-buffer 1MiB]\n"
-    "                                      [--tls-cert FILE --tls-key FILE]]\n"
+    "                                      [--tls-cert FILE --tls-key FILE]] [--otlp http://HOST:4318/v1/traces]\n"
     "runs the host: routes stored events to workflows and executes them until SIGINT/SIGTERM;\n"
     "with --watch, edits to the workflows directory are validated and served without a restart\n"
     "a workflow whose file has errors serves its last valid version from the database; --strict refuses to start\n"
     "--plugins DIR loads every *.so in DIR as a C++ plugin (settings: `plugins:` in the config file)\n"
     "--http serves the HTTP API (events, executions, stream, health, metrics); beyond loopback it needs\n"
-    "WEFT_API_TOKEN, which every request must then send as 'Authorization: Bearer <token>'";
+    "WEFT_API_TOKEN, which every request must then send as 'Authorization: Bearer <token>'\n"
+    "--otlp sends spans of executions, step attempts and lock waits to an OpenTelemetry collector (OTLP/HTTP)";
 
 /// Each HTTP connection (a dashboard's stream, say) holds a descriptor: take
 /// what the system allows rather than the 1024 shells often start with.
@@ -46,6 +49,25 @@ void raise_open_file_limit() {
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
   limit.rlim_cur = limit.rlim_max;
   if (setrlimit(RLIMIT_NOFILE, &limit) != 0) spdlog::debug("could not raise the open-file limit");
+}
+
+std::string host_name() {
+  char name[256] = {};
+  return gethostname(name, sizeof name - 1) == 0 ? std::string(name) : std::string();
+}
+
+/// The exporter's counts in /metrics (spans that did not reach the collector are counted, never waited for).
+metrics::Collector count_exports(metrics::Registry& registry, std::shared_ptr<tracing::OtlpExporter> otlp) {
+  auto& exported = registry.gauge("weft_otlp_spans_exported", "Spans the OTLP collector accepted, since start");
+  auto& dropped = registry.gauge("weft_otlp_spans_dropped",
+                                 "Spans dropped: the export queue was full or the collector failed, since start");
+  auto& failures = registry.gauge("weft_otlp_export_failures", "Export requests that failed, since start");
+  return registry.on_collect([otlp = std::move(otlp), &exported, &dropped, &failures] {
+    const auto stats = otlp->stats();
+    exported.labels().set(static_cast<double>(stats.exported));
+    dropped.labels().set(static_cast<double>(stats.dropped));
+    failures.labels().set(static_cast<double>(stats.failed_requests));
+  });
 }
 
 sigset_t stop_signals() {
@@ -61,7 +83,7 @@ sigset_t stop_signals() {
 int run_serve(const CommandArgs& raw) {
   const Args args(raw, FlagSpec{{"--config", "--workflows", "--plugins", "--db", "--http", "--workers",
                                  "--db-pool", "--db-pool-timeout", "--log-format", "--lease", "--slow-query",
-                                 "--http-max-body", "--http-stream-buffer", "--tls-cert", "--tls-key"},
+                                 "--http-max-body", "--http-stream-buffer", "--tls-cert", "--tls-key", "--otlp"},
                                 {"--watch", "--strict", "--help"}});
   if (args.has("--help")) {
     std::puts(kHelp);
@@ -118,6 +140,20 @@ int run_serve(const CommandArgs& raw) {
   std::shared_ptr<metrics::Registry> registry;
   if (options.http) registry = std::make_shared<metrics::Registry>();
   engine_options.metrics = registry;
+  std::shared_ptr<tracing::OtlpExporter> otlp;
+  metrics::Collector otlp_metrics;
+  if (options.otlp) {
+    tracing::OtlpOptions otlp_options;
+    otlp_options.url = *options.otlp;
+    otlp_options.host_name = host_name();
+    try {
+      otlp = std::make_shared<tracing::OtlpExporter>(std::move(otlp_options));
+    } catch (const std::invalid_argument& error) {
+      throw UsageError(error.what());
+    }
+    engine_options.spans = otlp;
+    if (registry) otlp_metrics = count_exports(*registry, otlp);
+  }
   engine::Engine engine(engine_options, loaded.definitions);
   // Checked before the engine starts: a bad --http flag changes nothing.
   std::unique_ptr<HttpServing> http;

@@ -131,6 +131,7 @@ ServeOptions read_serve_options(const Args& args) {
   if (const auto value = args.value("--http-max-body")) options.http_max_body = parse_size(*value, "--http-max-body: ");
   if (const auto value = args.value("--http-stream-buffer"))
     options.http_stream_buffer = parse_size(*value, "--http-stream-buffer: ");
+  if (const auto value = args.value("--otlp")) options.otlp = *value;
   if (const auto value = args.value("--tls-cert")) options.tls_cert = *value;
   if (const auto value = args.value("--tls-key")) options.tls_key = *value;
   if (options.tls_cert.has_value() != options.tls_key.has_value())

@@ -22,6 +22,7 @@ struct ServeOptions {
   std::size_t http_max_body = 1 << 20;
   /// How far one /v1/stream client may fall behind before it is dropped.
   std::size_t http_stream_buffer = 1 << 20;
+  std::optional<std::string> otlp;  // OTLP/HTTP traces endpoint
   std::optional<std::string> tls_cert;
   std::optional<std::string> tls_key;
   int workers = 4;

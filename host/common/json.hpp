@@ -22,6 +22,10 @@ std::optional<Json> parse_json(std::string_view text, std::string* error = nullp
 /// Compact serialization.
 std::string to_json_text(const Json& value);
 
+/// Appends `text` as a JSON string (quoted, escaped): for bodies written
+/// without building a document first.
+void append_json_string(std::string& out, std::string_view text);
+
 /// Follows a dotted path (`data.order.id`) through nested objects; nullptr when absent.
 const Json* find_path(const Json& root, std::string_view dotted_path);
 

@@ -19,6 +19,9 @@
 namespace weft::metrics {
 class Registry;
 }
+namespace weft::tracing {
+class SpanSink;
+}
 
 namespace weft::engine {
 
@@ -43,6 +46,8 @@ struct EngineOptions {
   std::shared_ptr<const plugins::PluginHost> plugins;
   /// Where the engine records its metrics (families in engine/engine_metrics.hpp); null: none.
   std::shared_ptr<metrics::Registry> metrics;
+  /// Where the engine reports spans (engine/engine_spans.hpp); null: tracing off, no spans built.
+  std::shared_ptr<tracing::SpanSink> spans;
 };
 
 /// What a health check needs to know about the engine, read from memory only.

@@ -137,6 +137,10 @@ class Engine::Impl {
   /// advance + settle, then one write, then retries and new attempts.
   void settle_and_commit(const RunPtr& run, WorkerContext& context, store::Checkpoint checkpoint,
                          const Retries& retries);
+  /// Reports a finished attempt as a span when tracing is on (after apply_outcome).
+  void trace_attempt(const ExecutionRun& run, AttemptTarget target, const StepOutcome& outcome, bool retrying,
+                     store::EpochMillis started, store::EpochMillis finished,
+                     std::optional<std::int64_t> lock_wait_ms) const;
   void commit_transactional(const RunPtr& run, AttemptTarget target, const StepOutcome& outcome,
                             store::EpochMillis started, store::EpochMillis finished,
                             std::unique_ptr<store::StepTransaction> transaction,

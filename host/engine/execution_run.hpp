@@ -79,9 +79,14 @@ class ExecutionRun {
   const definitions::Definition& definition() const { return *definition_; }
   const store::Lease& lease() const { return lease_; }
   std::vector<StepSlot>& steps() { return steps_; }
+  const std::vector<StepSlot>& steps() const { return steps_; }
 
   ActionState& state(AttemptTarget target) {
     auto& slot = steps_[target.index];
+    return target.compensation ? slot.compensation : slot.forward;
+  }
+  const ActionState& state(AttemptTarget target) const {
+    const auto& slot = steps_[target.index];
     return target.compensation ? slot.compensation : slot.forward;
   }
   const definitions::Action& action(AttemptTarget target) const;

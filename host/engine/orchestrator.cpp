@@ -12,6 +12,7 @@
 // in doubt is a task of its own.
 #include "common/log.hpp"
 #include "engine/engine_impl.hpp"
+#include "engine/engine_spans.hpp"
 #include "engine/retry.hpp"
 #include "engine/step_runner.hpp"
 #include "engine/transaction_database.hpp"
@@ -597,6 +598,8 @@ void Engine::Impl::run_attempt(const RunPtr& run, AttemptTarget target, WorkerCo
   const auto delay = apply_outcome(*run, target, *outcome, started, finished, checkpoint);
   if (delay) retries.emplace_back(target, *delay);
   count_attempt(*run, target, *outcome, delay);
+  trace_attempt(*run, target, *outcome, delay.has_value(), started, finished,
+                lock_info.is_null() ? std::nullopt : std::optional<std::int64_t>(lock_info.at("lock_wait_ms").to_number<std::int64_t>()));
   if (!lock_info.is_null() || !transaction_info.is_null()) {
     JsonObject info = lock_info.is_null() ? JsonObject{} : lock_info.as_object();
     if (!transaction_info.is_null()) info["transaction"] = transaction_info;
@@ -730,6 +733,7 @@ void Engine::Impl::commit_transactional(const RunPtr& run, AttemptTarget target,
                                         const std::vector<Json>& outbox, std::optional<HeldLock>& lock,
                                         std::unique_lock<std::mutex>& run_lock, WorkerContext& context) {
   const auto queued_at = std::chrono::steady_clock::now();
+  const auto lock_wait = lock ? std::optional<std::int64_t>(lock->waited_ms) : std::nullopt;
   // A checkpoint of a parallel branch may still be on its way: the run's
   // checkpoints commit in order, and this one travels with the step's COMMIT.
   run->writing_ended.wait(run_lock, [&] { return !run->writing; });
@@ -797,13 +801,23 @@ void Engine::Impl::commit_transactional(const RunPtr& run, AttemptTarget target,
     const auto delay = apply_outcome(*run, target, refused, started, finished, failed);
     if (delay) retries.emplace_back(target, *delay);
     count_attempt(*run, target, refused, delay);
+    trace_attempt(*run, target, refused, delay.has_value(), started, finished, lock_wait);
     settle_and_commit(run, context, std::move(failed), retries);
     return;
   }
   if (metrics_.checkpoint_duration) metrics_.checkpoint_duration->observe(EngineMetrics::seconds_since(queued_at));
   count_attempt(*run, target, outcome, std::nullopt);
+  trace_attempt(*run, target, outcome, false, started, finished, lock_wait);
   finish_commit(run, checkpoint);
   dispatch(run, to_run);
+}
+
+void Engine::Impl::trace_attempt(const ExecutionRun& run, AttemptTarget target, const StepOutcome& outcome,
+                                 bool retrying, store::EpochMillis started, store::EpochMillis finished,
+                                 std::optional<std::int64_t> lock_wait_ms) const {
+  if (!options_.spans) return;
+  report_attempt(*options_.spans, run, target, run.state(target).attempts, outcome, retrying, started, finished,
+                 lock_wait_ms);
 }
 
 void Engine::Impl::start_retry(const RunPtr& run, AttemptTarget target, WorkerContext& context) {

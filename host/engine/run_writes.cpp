@@ -4,6 +4,7 @@
 // for a plain checkpoint (issue 6).
 #include "common/log.hpp"
 #include "engine/engine_impl.hpp"
+#include "engine/engine_spans.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -107,6 +108,7 @@ void Engine::Impl::finish_commit(const RunPtr& run, const store::Checkpoint& che
   run->finished = true;
   const auto& finish = *checkpoint.finish;
   if (run->metrics) run->metrics->finished(finish.status);
+  if (options_.spans) report_execution(*options_.spans, *run, finish);
   if (finish.status == store::execution_status::kCompleted) {
     spdlog::info("execution {} of {} v{} completed", run->record().id, run->record().workflow,
                  run->record().version);

@@ -28,15 +28,16 @@ const std::map<std::string, std::set<std::string>>& allowed() {
       {"plugins", {"common"}},
       {"http", {"common"}},
       {"dashboard", {"common"}},
+      {"tracing", {"common"}},
       {"views", {"common", "store"}},
       {"definitions", {"common", "lua"}},
       {"routing", {"common", "lua", "definitions"}},
-      {"engine", {"common", "lua", "definitions", "routing", "store", "plugins", "metrics"}},
+      {"engine", {"common", "lua", "definitions", "routing", "store", "plugins", "metrics", "tracing"}},
       {"reload", {"common", "lua", "definitions", "routing", "store", "plugins", "engine"}},
       {"api", {"common", "lua", "definitions", "routing", "store", "plugins", "engine"}},
       {"http_api",
        {"common", "lua", "definitions", "routing", "store", "metrics", "views", "http", "dashboard", "api"}},
-      {"cli", {"common", "lua", "definitions", "routing", "store", "plugins", "engine", "metrics", "views", "http",
+      {"cli", {"common", "lua", "definitions", "routing", "store", "plugins", "engine", "metrics", "tracing", "views", "http",
                "http_api", "api", "reload", "watch", "embedded_db"}},
   };
   return table;
