@@ -5,7 +5,7 @@
 #include "http_api/event_intake.hpp"
 #include "http_api/health_history.hpp"
 #include "http_api/metrics_snapshot.hpp"
-#include "http_api/stream_hub.hpp"
+#include "stream/stream_hub.hpp"
 #include "lua/vm.hpp"
 
 #include <spdlog/spdlog.h>
@@ -86,17 +86,17 @@ struct Api::Impl {
   HealthHistory health_history;
   DatabaseMetrics database_metrics;
   std::mutex hub_mutex;
-  std::unique_ptr<StreamHub> hub;  // made by the first /v1/stream request
+  std::unique_ptr<stream::StreamHub> hub;  // made by the first /v1/stream request
   bool streams_closed = false;
   std::once_flag intake_once;
   std::unique_ptr<EventIntake> intake;  // made by the first POST /v1/events
 
-  StreamHub& stream_hub() {
+  stream::StreamHub& stream_hub() {
     std::lock_guard lock(hub_mutex);
     if (!hub) {
-      StreamOptions stream_options{options.database_url};
+      stream::StreamOptions stream_options{options.database_url};
       stream_options.client_buffer_bytes = options.stream_buffer_bytes;
-      hub = std::make_unique<StreamHub>(std::move(stream_options));
+      hub = std::make_unique<stream::StreamHub>(std::move(stream_options));
       if (streams_closed) hub->stop();
     }
     return *hub;
@@ -110,11 +110,6 @@ void Api::close_streams() {
   std::lock_guard lock(impl_->hub_mutex);
   impl_->streams_closed = true;
   if (impl_->hub) impl_->hub->stop();
-}
-
-std::size_t Api::stream_clients() {
-  std::lock_guard lock(impl_->hub_mutex);
-  return impl_->hub ? impl_->hub->clients() : 0;
 }
 
 std::uint64_t Api::stream_drops() {
@@ -163,7 +158,7 @@ http::Response Api::handle(const http::Request& request, std::size_t worker) {
             },
             impl.health_history,
             impl.database_metrics,
-            [&impl]() -> StreamHub& { return impl.stream_hub(); },
+            [&impl]() -> stream::StreamHub& { return impl.stream_hub(); },
             [&impl]() -> EventIntake& {
               std::call_once(impl.intake_once,
                              [&impl] { impl.intake = std::make_unique<EventIntake>(impl.options.database_url); });

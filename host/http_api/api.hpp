@@ -73,8 +73,6 @@ class Api {
 
   /// Ends every open event stream (on shutdown, before the server stops).
   void close_streams();
-  /// /v1/stream clients connected now.
-  std::size_t stream_clients();
   /// /v1/stream clients dropped for falling behind, since start.
   std::uint64_t stream_drops();
 

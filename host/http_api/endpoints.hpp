@@ -18,11 +18,14 @@ namespace weft::lua {
 class Vm;
 }
 
+namespace weft::stream {
+class StreamHub;
+}
+
 namespace weft::http_api {
 
 class HealthHistory;
 class DatabaseMetrics;
-class StreamHub;
 class EventIntake;
 
 /// One request on its handler thread, with that thread's connections.
@@ -35,7 +38,7 @@ struct Call {
   std::function<lua::Vm&()> vm;          // made on first use
   HealthHistory& health_history;
   DatabaseMetrics& database_metrics;
-  std::function<StreamHub&()> stream_hub;  // started on first use
+  std::function<stream::StreamHub&()> stream_hub;  // started on first use
   std::function<EventIntake&()> intake;    // started on first use
 };
 

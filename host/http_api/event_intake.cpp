@@ -5,44 +5,51 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <iterator>
 #include <memory>
+#include <variant>
 
 namespace weft::http_api {
 namespace {
 
-/// Stores `group` in one statement; on failure, each submission alone, so that
-/// one submission's problem is not answered to the others.
+/// Stores every submission's events in one statement. On failure each is
+/// tried alone, so that one submission's problem is not answered to the others.
+/// The events are moved into the group and back, never copied.
 void store_group(std::unique_ptr<store::Store>& store, const std::string& url,
                  std::vector<std::vector<store::EventRecord>*> group, std::vector<IntakeOutcome>& outcomes) {
-  const auto attempt = [&](const std::vector<std::size_t>& members) -> std::optional<std::string> {
-    std::vector<store::EventRecord> events;
-    for (const auto index : members) events.insert(events.end(), group[index]->begin(), group[index]->end());
+  const auto insert = [&](const std::vector<store::EventRecord>& events) -> std::variant<std::vector<bool>, std::string> {
     try {
       if (!store) store = std::make_unique<store::Store>(url);
-      const auto stored = store->insert_events(events);
-      std::size_t at = 0;
-      for (const auto index : members) {
-        const auto size = group[index]->size();
-        outcomes[index].stored.assign(stored.begin() + static_cast<std::ptrdiff_t>(at),
-                                      stored.begin() + static_cast<std::ptrdiff_t>(at + size));
-        at += size;
-      }
-      return std::nullopt;
+      return store->insert_events(events);
     } catch (const std::exception& error) {
       store.reset();  // the connection may be broken: the next try makes a new one
       return std::string(error.what());
     }
   };
-  std::vector<std::size_t> everyone(group.size());
-  for (std::size_t i = 0; i < group.size(); ++i) everyone[i] = i;
-  const auto failure = attempt(everyone);
-  if (!failure) return;
   if (group.size() == 1) {
-    outcomes[0].error = *failure;
+    auto result = insert(*group[0]);
+    if (auto* error = std::get_if<std::string>(&result)) outcomes[0].error = std::move(*error);
+    else outcomes[0].stored = std::get<std::vector<bool>>(std::move(result));
     return;
   }
+  std::vector<store::EventRecord> all;
+  for (auto* events : group) std::move(events->begin(), events->end(), std::back_inserter(all));
+  auto result = insert(all);
+  std::size_t at = 0;
   for (std::size_t i = 0; i < group.size(); ++i) {
-    if (const auto alone = attempt({i})) outcomes[i].error = *alone;
+    const auto size = static_cast<std::ptrdiff_t>(group[i]->size());
+    const auto first = all.begin() + static_cast<std::ptrdiff_t>(at);
+    if (const auto* stored = std::get_if<std::vector<bool>>(&result)) {
+      outcomes[i].stored.assign(stored->begin() + static_cast<std::ptrdiff_t>(at),
+                                stored->begin() + static_cast<std::ptrdiff_t>(at) + size);
+    } else {
+      std::move(first, first + size, group[i]->begin());  // back to its submission, to be tried alone
+      auto alone = insert(*group[i]);
+      if (auto* error = std::get_if<std::string>(&alone)) outcomes[i].error = std::move(*error);
+      else outcomes[i].stored = std::get<std::vector<bool>>(std::move(alone));
+    }
+    at += static_cast<std::size_t>(size);
   }
 }
 

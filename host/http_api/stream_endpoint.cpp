@@ -1,14 +1,14 @@
 // GET /v1/stream: Server-Sent Events of status changes, filtered by trace,
 // execution or workflow, resumable with Last-Event-ID.
 #include "http_api/endpoints.hpp"
-#include "http_api/stream_hub.hpp"
+#include "stream/stream_hub.hpp"
 
 #include <charconv>
 
 namespace weft::http_api {
 
 http::Response stream(Call& call) {
-  StreamFilter filter;
+  stream::StreamFilter filter;
   std::optional<std::int64_t> last_event_id;
   const auto read_id = [&](const std::string& text) {
     std::int64_t value = 0;

@@ -29,6 +29,7 @@ const std::map<std::string, std::set<std::string>>& allowed() {
       {"http", {"common"}},
       {"dashboard", {"common"}},
       {"tracing", {"common"}},
+      {"stream", {"common", "store", "views", "http"}},
       {"views", {"common", "store"}},
       {"definitions", {"common", "lua"}},
       {"routing", {"common", "lua", "definitions"}},
@@ -36,7 +37,7 @@ const std::map<std::string, std::set<std::string>>& allowed() {
       {"reload", {"common", "lua", "definitions", "routing", "store", "plugins", "engine"}},
       {"api", {"common", "lua", "definitions", "routing", "store", "plugins", "engine"}},
       {"http_api",
-       {"common", "lua", "definitions", "routing", "store", "metrics", "views", "http", "dashboard", "api"}},
+       {"common", "lua", "definitions", "routing", "store", "metrics", "views", "http", "stream", "dashboard", "api"}},
       {"cli", {"common", "lua", "definitions", "routing", "store", "plugins", "engine", "metrics", "tracing", "views", "http",
                "http_api", "api", "reload", "watch", "embedded_db"}},
   };

@@ -1,4 +1,4 @@
-#include "http_api/stream_hub.hpp"
+#include "stream/stream_hub.hpp"
 
 #include "common/thread_name.hpp"
 #include "store/store.hpp"
@@ -12,7 +12,7 @@
 
 #include <unordered_map>
 
-namespace weft::http_api {
+namespace weft::stream {
 
 bool StreamFilter::matches(const store::ChangeRecord& change) const {
   return (!trace_id || *trace_id == change.trace_id) && (!execution_id || *execution_id == change.execution_id) &&
@@ -224,11 +224,6 @@ void StreamHub::stop() {
 
 std::uint64_t StreamHub::dropped() const { return drops_.load(); }
 
-std::size_t StreamHub::clients() {
-  std::lock_guard lock(mutex_);
-  return clients_.size() + joining_.size();
-}
-
 void StreamHub::run() {
   name_this_thread("weft-stream");
   using Clock = std::chrono::steady_clock;
@@ -287,7 +282,7 @@ void StreamHub::run() {
       }
 
       if (!live.empty()) {
-        const Subscriptions subscriptions(live);
+        std::optional<Subscriptions> subscriptions;  // indexed once a cycle brings changes
         // In seq order; a missing seq (a transaction not yet committed) holds the
         // later ones back for gap_wait, so a resumed client misses nothing.
         for (bool more = true; more;) {
@@ -302,7 +297,8 @@ void StreamHub::run() {
               }
             }
             gap_since.reset();
-            subscriptions.deliver(change);
+            if (!subscriptions) subscriptions.emplace(live);
+            subscriptions->deliver(change);
             position = change.seq;
           }
           // Handed over per batch: a long cycle (a backlog after a stall) must
@@ -336,4 +332,4 @@ void StreamHub::run() {
   }
 }
 
-}  // namespace weft::http_api
+}  // namespace weft::stream

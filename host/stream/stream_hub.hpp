@@ -1,7 +1,8 @@
-// /v1/stream: one thread per host reads the change log (written by triggers in
-// the transactions that change executions, so changes made by any host reach
-// every host's clients) while it has clients, every poll interval, and hands
-// each client the changes its filters match, as Server-Sent Events.
+// The live stream (/v1/stream): one thread per host reads the change log
+// (written by triggers in the transactions that change executions, so changes
+// made by any host reach every host's clients) while it has clients, every
+// poll interval, and hands each client the changes its filter matches, as
+// Server-Sent Events.
 // A client that falls behind by more than its buffer is dropped (told so),
 // never waited for. A client that reconnects with Last-Event-ID first gets
 // what it missed, read from the database.
@@ -21,7 +22,7 @@
 #include <thread>
 #include <vector>
 
-namespace weft::http_api {
+namespace weft::stream {
 
 struct StreamFilter {
   std::optional<std::string> trace_id;
@@ -53,8 +54,6 @@ class StreamHub {
   std::shared_ptr<http::EventStream> subscribe(StreamFilter filter, std::optional<std::int64_t> last_event_id);
   /// Ends every client's stream and the reader thread.
   void stop();
-  /// Clients connected now.
-  std::size_t clients();
   /// Clients dropped for falling behind, since the hub started.
   std::uint64_t dropped() const;
 
@@ -77,4 +76,4 @@ class StreamHub {
 /// The SSE text of one change: `id:`, `event: execution|step`, `data:` (JSON).
 std::string sse_event(const store::ChangeRecord& change);
 
-}  // namespace weft::http_api
+}  // namespace weft::stream
