@@ -5,8 +5,9 @@
 #include "http_api/event_intake.hpp"
 #include "http_api/health_history.hpp"
 #include "http_api/metrics_snapshot.hpp"
-#include "stream/stream_hub.hpp"
 #include "lua/vm.hpp"
+#include "metrics/registry.hpp"
+#include "stream/stream_hub.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -73,6 +74,16 @@ bool matches(const Route& route, const std::vector<std::string>& segments) {
   return true;
 }
 
+ReceivedCounters received_counters(metrics::Registry* registry) {
+  if (registry == nullptr) return {};
+  auto& family = registry->counter("weft_events_received_total",
+                                   "Events this host's intake received, by what became of them: stored, duplicate "
+                                   "(acknowledged, already stored) or refused (invalid, nothing stored)",
+                                   {"intake", "outcome"});
+  return {&family.labels({"http", "stored"}), &family.labels({"http", "duplicate"}),
+          &family.labels({"http", "refused"})};
+}
+
 }  // namespace
 
 struct Api::Impl {
@@ -85,6 +96,7 @@ struct Api::Impl {
   std::vector<std::unique_ptr<lua::Vm>> vms;
   HealthHistory health_history;
   DatabaseMetrics database_metrics;
+  ReceivedCounters received = received_counters(options.metrics.get());
   std::mutex hub_mutex;
   std::unique_ptr<stream::StreamHub> hub;  // made by the first /v1/stream request
   bool streams_closed = false;
@@ -158,6 +170,7 @@ http::Response Api::handle(const http::Request& request, std::size_t worker) {
             },
             impl.health_history,
             impl.database_metrics,
+            impl.received,
             [&impl]() -> stream::StreamHub& { return impl.stream_hub(); },
             [&impl]() -> EventIntake& {
               std::call_once(impl.intake_once,

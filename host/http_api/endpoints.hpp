@@ -18,6 +18,10 @@ namespace weft::lua {
 class Vm;
 }
 
+namespace weft::metrics {
+class Counter;
+}
+
 namespace weft::stream {
 class StreamHub;
 }
@@ -27,6 +31,14 @@ namespace weft::http_api {
 class HealthHistory;
 class DatabaseMetrics;
 class EventIntake;
+
+/// weft_events_received_total{intake="http",outcome}: events POSTed to this
+/// host, by what became of them (null without metrics).
+struct ReceivedCounters {
+  metrics::Counter* stored = nullptr;
+  metrics::Counter* duplicate = nullptr;
+  metrics::Counter* refused = nullptr;
+};
 
 /// One request on its handler thread, with that thread's connections.
 struct Call {
@@ -38,6 +50,7 @@ struct Call {
   std::function<lua::Vm&()> vm;          // made on first use
   HealthHistory& health_history;
   DatabaseMetrics& database_metrics;
+  const ReceivedCounters& received;
   std::function<stream::StreamHub&()> stream_hub;  // started on first use
   std::function<EventIntake&()> intake;    // started on first use
 };

@@ -3,7 +3,10 @@
 // all or nothing), acknowledged only once committed.
 #include "http_api/endpoints.hpp"
 #include "http_api/event_intake.hpp"
+#include "metrics/registry.hpp"
 #include "routing/event_binding.hpp"
+
+#include <algorithm>
 
 namespace weft::http_api {
 namespace {
@@ -62,7 +65,10 @@ http::Response acknowledgement(const std::vector<routing::Event>& accepted, cons
 
 http::Response post_events(Call& call) {
   auto events = read_events(call.request);
-  if (auto* refused = std::get_if<http::Response>(&events)) return std::move(*refused);
+  if (auto* refused = std::get_if<http::Response>(&events)) {
+    if (call.received.refused) call.received.refused->inc();
+    return std::move(*refused);
+  }
   auto accepted = std::get<std::vector<routing::Event>>(std::move(events));
   if (accepted.empty()) return acknowledgement(accepted, {});
   std::vector<store::EventRecord> records;
@@ -73,10 +79,15 @@ http::Response post_events(Call& call) {
   // request's events all commit or none do. The handler thread is free meanwhile.
   http::Response response;
   response.deferred = std::make_shared<http::Deferred>();
-  call.intake().submit(std::move(records), [deferred = response.deferred,
-                                            accepted = std::move(accepted)](IntakeOutcome outcome) {
+  call.intake().submit(std::move(records), [deferred = response.deferred, accepted = std::move(accepted),
+                                            counters = call.received](IntakeOutcome outcome) {
     if (outcome.error)
       return deferred->complete(error_response(ErrorCode::Unavailable, "the database failed: " + *outcome.error));
+    if (counters.stored) {
+      const auto stored = static_cast<std::uint64_t>(std::count(outcome.stored.begin(), outcome.stored.end(), true));
+      counters.stored->inc(stored);
+      counters.duplicate->inc(outcome.stored.size() - stored);
+    }
     deferred->complete(acknowledgement(accepted, outcome.stored));
   });
   return response;

@@ -87,6 +87,14 @@ TEST_CASE("a duplicate event is acknowledged again and stored once", "[http][pg]
   CHECK(first.json().at("duplicates").as_array().empty());
   CHECK(weft::to_json_text(second.json().at("duplicates")) == R"(["dup-1"])");
   CHECK(stored_events(fx) == 1);
+  CHECK(http.client->post_json("/v1/events", "{}").status == 400);
+  const auto metrics = http.client->get("/metrics").body;
+  for (const char* line : {R"(weft_events_received_total{intake="http",outcome="stored"} 1)",
+                           R"(weft_events_received_total{intake="http",outcome="duplicate"} 1)",
+                           R"(weft_events_received_total{intake="http",outcome="refused"} 1)"}) {
+    INFO(line);
+    CHECK(metrics.find(line) != std::string::npos);
+  }
 }
 
 TEST_CASE("concurrent producers are committed together, each request all or nothing, each duplicate once", "[http][pg]") {
