@@ -70,6 +70,8 @@ OtlpExporter::OtlpExporter(OtlpOptions options) : options_(std::move(options)) {
   host_ = match[1];
   if (host_.front() == '[') host_ = host_.substr(1, host_.size() - 2);
   port_ = match[2];
+  if (const int port = std::stoi(port_); port < 1 || port > 65535)
+    throw std::invalid_argument("--otlp: the port must be from 1 to 65535, got " + port_);
   target_ = match[3].matched && match[3].length() > 1 ? std::string(match[3]) : "/v1/traces";
   thread_ = std::thread([this] { run(); });
 }

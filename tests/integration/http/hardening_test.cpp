@@ -3,6 +3,7 @@
 #include "http_fixture.hpp"
 
 #include <boost/asio.hpp>
+#include <pqxx/pqxx>
 
 #include <cctype>
 #include <cstdlib>
@@ -44,6 +45,31 @@ TEST_CASE("beyond loopback the host needs a token, and every request must carry 
   CHECK(client.request("GET", "/metrics", "", {{"Authorization", "Bearer s3cret-token"}}).status == 200);
   // The token never reaches the log.
   CHECK(http.host->log().find("s3cret-token") == std::string::npos);
+}
+
+TEST_CASE("bad serving flags get one clear error each and start nothing", "[http][pg]") {
+  HostFixture fx;
+  trivial_workflow(fx);
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--http", "127.0.0.1:99999"}, "--http: the port must be a number from 0 to 65535"},
+      {{"--http", "127.0.0.1:0", "--http-max-body", "lots"}, "--http-max-body: expected a size"},
+      {{"--http", "127.0.0.1:0", "--http-stream-buffer", "0"}, "--http-stream-buffer: expected a size"},
+      {{"--http", "127.0.0.1:0", "--tls-cert", "cert.pem"}, "--tls-cert and --tls-key go together"},
+      {{"--otlp", "https://collector:4318"}, "--otlp: expected http://HOST:PORT[/PATH]"},
+      {{"--otlp", "http://collector:99999/v1/traces"}, "--otlp: the port must be from 1 to 65535"},
+  };
+  for (const auto& [flags, message] : cases) {
+    std::vector<std::string> args = {"serve", "--workflows", fx.workflows(), "--db", fx.url()};
+    args.insert(args.end(), flags.begin(), flags.end());
+    const auto result = fx.weft(args);
+    INFO(result.err);
+    CHECK(result.exit_code == 2);
+    CHECK(result.err.find(message) != std::string::npos);
+  }
+  // Nothing started: no host registered.
+  pqxx::connection db(fx.url());
+  pqxx::nontransaction txn(db);
+  CHECK(txn.exec1("SELECT count(*) FROM weft.hosts")[0].as<long long>() == 0);
 }
 
 TEST_CASE("the beyond-loopback listener starts with a token", "[http][pg]") {
