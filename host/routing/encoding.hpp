@@ -35,6 +35,8 @@ bool is_base64(std::string_view text);
 
 /// RFC 4648 base64 of `bytes`, padded.
 std::string base64_encode(std::string_view bytes);
+/// The bytes of RFC 4648 base64 text; nullopt when it is not (is_base64).
+std::optional<std::string> base64_decode(std::string_view text);
 
 /// True when `bytes` is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
 bool is_utf8(std::string_view bytes);

@@ -1,12 +1,13 @@
 #include "support/browser.hpp"
 
+#include "routing/encoding.hpp"
+
 #include "support/http_client.hpp"
 #include "support/process.hpp"
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
-#include <openssl/evp.h>
 
 #include <condition_variable>
 #include <deque>
@@ -32,17 +33,6 @@ constexpr const char* kChromium = "/usr/bin/chromium";
 std::string read_text(const std::filesystem::path& file) {
   std::ifstream in(file);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-std::string decoded_base64(const std::string& text) {
-  std::string out(text.size(), '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-  if (n < 0) throw std::runtime_error("browser: a screenshot that is not base64");
-  std::size_t padding = 0;
-  for (auto it = text.rbegin(); it != text.rend() && *it == '=' && padding < 2; ++it) ++padding;
-  out.resize(static_cast<std::size_t>(n) - padding);
-  return out;
 }
 
 }  // namespace
@@ -214,7 +204,9 @@ bool Browser::click(const std::string& selector) {
 void Browser::screenshot(const std::filesystem::path& file) {
   const auto result = impl_->call("Page.captureScreenshot", JsonObject{{"format", "png"}, {"captureBeyondViewport", true}});
   std::filesystem::create_directories(file.parent_path());
-  std::ofstream(file, std::ios::binary) << decoded_base64(std::string(result.at("data").as_string()));
+  const auto png = routing::base64_decode(std::string(result.at("data").as_string()));
+  if (!png) throw std::runtime_error("browser: a screenshot that is not base64");
+  std::ofstream(file, std::ios::binary) << *png;
 }
 
 void Browser::resize(int width, int height) {

@@ -4,57 +4,36 @@
 // every valid case accepted in those modes and, for single events, in binary
 // mode (attributes as ce-* headers, data as the body), and stored as it was sent.
 #include "http_fixture.hpp"
+#include "routing/encoding.hpp"
+#include "support/cloudevent_cases.hpp"
 
-#include <openssl/evp.h>
 #include <pqxx/pqxx>
 
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 
 using weft::test::HostFixture;
 using weft::test::HttpHost;
 using weft::test::HttpResponse;
-namespace fs = std::filesystem;
+using weft::test::cloudevent_cases;
+using weft::test::expected_error;
+using weft::test::is_batch_case;
+using weft::test::read_text_file;
 
 namespace {
 
-fs::path cases_dir() { return fs::path(WEFT_SOURCE_DIR) / "tests" / "unit" / "routing" / "cases" / "cloudevents"; }
-
-std::vector<fs::path> cases(const std::string& folder) {
-  std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(cases_dir() / folder))
-    if (entry.path().extension() == ".json") files.push_back(entry.path());
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::string trimmed(std::string text) {
+std::string without_line_end(std::string text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
   return text;
 }
-
-bool is_batch(const std::string& text) { return text.find_first_not_of(" \t\r\n") == text.find('['); }
 
 HttpResponse post(weft::test::HttpClient& client, const std::string& body, const std::string& content_type) {
   return client.request("POST", "/v1/events", body, {{"Content-Type", content_type}});
 }
 
 std::string decoded_base64(const std::string& text) {
-  std::string out(text.size(), '\0');
-  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-  REQUIRE(n >= 0);
-  out.resize(static_cast<std::size_t>(n) - std::count(text.end() - std::min<std::size_t>(2, text.size()), text.end(), '='));
-  return out;
+  const auto bytes = weft::routing::base64_decode(text);
+  REQUIRE(bytes);
+  return *bytes;
 }
 
 /// A host needs a workflow; this one matches none of the cases' types.
@@ -101,13 +80,13 @@ TEST_CASE("every invalid conformance case is refused over HTTP with the message 
   idle_workflow(fx);
   HttpHost http(fx);
   auto& client = *http.client;
-  const auto invalid = cases("invalid");
+  const auto invalid = cloudevent_cases("invalid");
   REQUIRE(invalid.size() > 50);
   for (const auto& file : invalid) {
     INFO(file.filename().string());
-    const auto text = read_file(file);
-    auto expected = trimmed(read_file(fs::path(file).replace_extension(".expect")));
-    const auto structured = post(client, text, is_batch(text) ? "application/cloudevents-batch+json"
+    const auto text = read_text_file(file);
+    const auto expected = expected_error(file);
+    const auto structured = post(client, text, is_batch_case(text) ? "application/cloudevents-batch+json"
                                                               : "application/cloudevents+json");
     const auto plain = post(client, text, "application/json");
     for (const auto* answer : {&structured, &plain}) {
@@ -116,7 +95,7 @@ TEST_CASE("every invalid conformance case is refused over HTTP with the message 
       CHECK(answer->body.find(weft::to_json_text(weft::Json(expected)).substr(1, expected.size())) != std::string::npos);
     }
     if (text.find('\n') == text.size() - 1 || text.find('\n') == std::string::npos) {
-      const auto emitted = fx.weft({"emit"}, trimmed(text) + "\n");
+      const auto emitted = fx.weft({"emit"}, without_line_end(text) + "\n");
       CHECK(emitted.exit_code == 2);
       CHECK(emitted.err.find(expected) != std::string::npos);
     }
@@ -149,9 +128,9 @@ TEST_CASE("every valid conformance case is accepted over HTTP in every mode and 
     return weft::to_json_text(*data);
   };
   int mode = 0;
-  for (const auto& file : cases("valid")) {
+  for (const auto& file : cloudevent_cases("valid")) {
     INFO(file.filename().string());
-    const auto text = read_file(file);
+    const auto text = read_text_file(file);
     const auto parsed = weft::parse_json(text);
     REQUIRE(parsed);
     // Each mode stores the case under an id of its own, so that none is a duplicate of another.

@@ -5,45 +5,19 @@
 // (parse_event_text). Adding a file adds a case.
 #include "routing/event.hpp"
 #include "routing/event_binding.hpp"
+#include "support/cloudevent_cases.hpp"
 
 #include <catch2/catch.hpp>
 
-#include <algorithm>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
-namespace fs = std::filesystem;
+using weft::test::cloudevent_cases;
+using weft::test::expected_error;
+using weft::test::is_batch_case;
+using weft::test::read_text_file;
 
 namespace {
-
-fs::path cases_dir() {
-  return fs::path(WEFT_SOURCE_DIR) / "tests" / "unit" / "routing" / "cases" / "cloudevents";
-}
-
-std::vector<fs::path> cases(const std::string& folder) {
-  std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(cases_dir() / folder)) {
-    if (entry.path().extension() == ".json") files.push_back(entry.path());
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in.good());
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-bool is_batch(const std::string& text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  return first != std::string::npos && text[first] == '[';
-}
 
 /// What parsing the case's text gives: the error ("" when accepted) and how many events.
 struct Outcome {
@@ -52,7 +26,7 @@ struct Outcome {
 };
 
 Outcome parse_case(const std::string& text) {
-  if (is_batch(text)) {
+  if (is_batch_case(text)) {
     auto result = weft::routing::parse_event_batch_text(text);
     return {result.error, result.events ? result.events->size() : 0};
   }
@@ -63,15 +37,15 @@ Outcome parse_case(const std::string& text) {
 }  // namespace
 
 TEST_CASE("every valid CloudEvents case is accepted", "[routing][event][conformance]") {
-  const auto files = cases("valid");
+  const auto files = cloudevent_cases("valid");
   REQUIRE(files.size() >= 15);
   for (const auto& file : files) {
     DYNAMIC_SECTION(file.filename().string()) {
-      const auto text = read_file(file);
+      const auto text = read_text_file(file);
       const auto outcome = parse_case(text);
       INFO(outcome.error);
       CHECK(outcome.error.empty());
-      if (is_batch(text)) {
+      if (is_batch_case(text)) {
         CHECK(outcome.events == weft::parse_json(text)->as_array().size());
       } else {
         CHECK(outcome.events == 1);
@@ -82,17 +56,14 @@ TEST_CASE("every valid CloudEvents case is accepted", "[routing][event][conforma
 
 TEST_CASE("every invalid CloudEvents case is refused with its one expected error",
           "[routing][event][conformance]") {
-  const auto files = cases("invalid");
+  const auto files = cloudevent_cases("invalid");
   REQUIRE(files.size() >= 40);
   for (const auto& file : files) {
     DYNAMIC_SECTION(file.filename().string()) {
-      auto expect_file = file;
-      expect_file.replace_extension(".expect");
-      auto expected = read_file(expect_file);
-      while (!expected.empty() && (expected.back() == '\n' || expected.back() == '\r')) expected.pop_back();
+      const auto expected = expected_error(file);
       REQUIRE_FALSE(expected.empty());
 
-      const auto outcome = parse_case(read_file(file));
+      const auto outcome = parse_case(read_text_file(file));
       INFO("expected an error containing: " << expected);
       INFO("got: " << outcome.error);
       CHECK(outcome.events == 0);

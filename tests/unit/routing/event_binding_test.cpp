@@ -247,11 +247,19 @@ TEST_CASE("the encodings CloudEvents leans on", "[routing][binding]") {
   for (const auto& [bytes, encoded] : vectors) {
     CHECK(base64_encode(bytes) == encoded);
     CHECK(is_base64(encoded));
+    CHECK(base64_decode(encoded) == bytes);
   }
   CHECK_FALSE(is_base64("Zg="));
   CHECK_FALSE(is_base64("Z==="));
   CHECK_FALSE(is_base64("Zm9v YmFy"));
   CHECK_FALSE(is_base64("Zm9-"));  // the URL-safe alphabet is another encoding
+  CHECK_FALSE(base64_decode("Zg=").has_value());
+  const std::string all_bytes = [] {
+    std::string bytes;
+    for (int b = 0; b < 256; ++b) bytes += static_cast<char>(b);
+    return bytes;
+  }();
+  CHECK(base64_decode(base64_encode(all_bytes)) == all_bytes);
 
   CHECK(is_utf8("plain"));
   CHECK(is_utf8("\xE2\x82\xAC \xF0\x9F\x98\x80"));
